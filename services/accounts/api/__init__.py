@@ -1,0 +1,30 @@
+"""The accounts service's REST API, one blueprint per sub-domain."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import current_app
+from flask_smorest import Api
+
+from services.accounts.domain.login import Throttle, TokenIssuer
+from services.accounts.domain.revocation import Revocations
+
+
+@dataclass(frozen=True)
+class Deps:
+    revocations: Revocations
+    issuer: TokenIssuer
+    throttle: Throttle
+    public_jwk: dict[str, str]
+
+
+def deps() -> Deps:
+    return current_app.extensions["accounts"]
+
+
+def register(api: Api) -> None:
+    from services.accounts.api import accounts, auth, establishments, units
+
+    for module in (auth, units, establishments, accounts):
+        api.register_blueprint(module.blp, url_prefix=f"/api/v1/{module.PREFIX}")

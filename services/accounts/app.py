@@ -1,0 +1,61 @@
+"""The accounts service: units, establishments, accounts, login and tokens, audit log."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import jwt
+from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
+from cryptography.hazmat.primitives.serialization import load_pem_public_key
+from flask import Flask
+
+from services.accounts.api import Deps, register
+from services.accounts.domain.login import Throttle, TokenIssuer
+from services.accounts.domain.revocation import Revocations
+from shared.auth import USER_KID, get_verifier
+from shared.config import ConfigError, Settings, load_settings
+from shared.keys import ensure_local_secrets
+from shared.service import create_service_app
+
+DESCRIPTION = """Management units, establishments, accounts and their lifecycle, login and
+tokens, and the audit log. Errors are RFC 9457 problem details (`application/problem+json`)
+with a stable `code` and a message in Vietnamese and English."""
+
+
+def create_app(settings: Settings | None = None) -> Flask:
+    settings = settings or ensure_local_secrets(load_settings())
+    app, api = create_service_app(
+        "accounts",
+        settings,
+        title="Accounts service (Dịch vụ tài khoản)",
+        description=DESCRIPTION,
+        import_name=__name__,
+    )
+    if not settings.jwt_private_key_file:
+        raise ConfigError("JWT_PRIVATE_KEY_FILE is required by the accounts service")
+    private_pem = Path(settings.jwt_private_key_file).read_text()
+    public_pem = Path(settings.jwt_public_key_file or "").read_text()
+    public_key = load_pem_public_key(public_pem.encode())
+    if not isinstance(public_key, RSAPublicKey):
+        raise ConfigError("JWT_PUBLIC_KEY_FILE must hold an RSA public key")
+    jwk = jwt.algorithms.RSAAlgorithm.to_jwk(public_key, as_dict=True)
+    jwk.update(kid=USER_KID, use="sig", alg="RS256")
+    access_ttl = timedelta(minutes=settings.access_token_minutes)
+    store = app.extensions["trace_kv"]
+    app.extensions["accounts"] = Deps(
+        revocations=Revocations(
+            store,
+            ttl_seconds=int(access_ttl.total_seconds()) + 120,
+            forget=get_verifier(app).forget,
+        ),
+        issuer=TokenIssuer(
+            private_key_pem=private_pem,
+            access_ttl=access_ttl,
+            refresh_ttl=timedelta(hours=settings.refresh_token_hours),
+        ),
+        throttle=Throttle(store, settings.login_max_failures, settings.login_window_seconds),
+        public_jwk=jwk,
+    )
+    register(api)
+    return app

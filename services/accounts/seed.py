@@ -1,0 +1,161 @@
+"""The demo province: Quảng Ninh's 2024 unit tree (Appendix 01) and a few demo logins.
+
+Idempotent: running it again changes nothing. Called by `make run` (embedded default only).
+"""
+
+from __future__ import annotations
+
+import csv
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from services.accounts.domain import accounts as account_ops
+from services.accounts.domain import establishments as establishment_ops
+from services.accounts.domain import passwords
+from services.accounts.domain import units as unit_ops
+from services.accounts.models import Account, Establishment, Unit
+from shared.auth import Principal
+from shared.config import PROJECT_ROOT
+
+APPENDIX_01 = PROJECT_ROOT / "data" / "appendix01_accounts_2023.csv"
+ROOT_CODE = "QN"
+SYSTEM = Principal(role="admin", username="system")
+
+# The CSV's group rows have no parent; the province is the tree's root above them.
+_LOGIN_PREFIXES = {
+    "HA-LONG": "halong",
+    "CAM-PHA": "campha",
+    "UONG-BI": "uongbi",
+    "MONG-CAI": "mongcai",
+    "DONG-TRIEU": "dongtrieu",
+    "QUANG-YEN": "quangyen",
+    "VAN-DON": "vandon",
+    "TIEN-YEN": "tienyen",
+    "HAI-HA": "haiha",
+    "DAM-HA": "damha",
+    "BA-CHE": "bache",
+    "BINH-LIEU": "binhlieu",
+    "CO-TO": "coto",
+}
+
+
+@dataclass(frozen=True)
+class DemoLogin:
+    username: str
+    password: str
+    role: str
+    acts_for: str
+
+
+def load_unit_rows(path: Path = APPENDIX_01) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8") as handle:
+        return [row for row in csv.DictReader(handle) if row["level"] != "total"]
+
+
+def seed_units(session: Session) -> dict[str, Unit]:
+    by_code = {u.code: u for u in session.scalars(select(Unit))}
+    if ROOT_CODE not in by_code:
+        by_code[ROOT_CODE] = unit_ops.create_unit(
+            session,
+            actor=SYSTEM,
+            code=ROOT_CODE,
+            name="Tỉnh Quảng Ninh",
+            level="province",
+            login_prefix="qn",
+        )
+    for row in load_unit_rows():
+        if row["code"] in by_code:
+            continue
+        parent = by_code[row["parent_code"] or ROOT_CODE]
+        by_code[row["code"]] = unit_ops.create_unit(
+            session,
+            actor=SYSTEM,
+            code=row["code"],
+            name=row["name"],
+            level=row["level"],
+            parent_id=parent.id,
+            login_prefix=_LOGIN_PREFIXES.get(row["code"]),
+        )
+    return by_code
+
+
+def _ensure_account(
+    session: Session,
+    *,
+    username: str,
+    password: str,
+    role: str,
+    display_name: str,
+    unit: Unit | None = None,
+    establishment: Establishment | None = None,
+) -> None:
+    if session.scalar(select(Account.id).where(Account.username == username)) is not None:
+        return
+    granted = account_ops.grant(
+        session,
+        actor=SYSTEM,
+        role=role,
+        display_name=display_name,
+        username=username,
+        unit_id=unit.id if unit and role != "establishment" else None,
+        establishment_id=establishment.id if establishment else None,
+        reason="Dữ liệu trình diễn (demo)",
+    )
+    account = granted.account
+    account.password_hash = passwords.hash_password(password)
+    account.must_change_password = False
+
+
+def seed_demo(session: Session, *, admin_username: str, admin_password: str) -> list[DemoLogin]:
+    units = seed_units(session)
+    session.flush()
+    _ensure_account(
+        session,
+        username=admin_username,
+        password=admin_password,
+        role="admin",
+        display_name="Quản trị hệ thống (Chi cục QLCL NLS&TS)",
+        unit=units["SNN-QLCL"],
+    )
+    _ensure_account(
+        session,
+        username="halong.canbo",
+        password=admin_password,
+        role="agency",
+        display_name="Cán bộ UBND TP Hạ Long",
+        unit=units["HA-LONG"],
+    )
+    establishment = session.scalar(
+        select(Establishment).where(Establishment.business_registration_no == "5700100001")
+    )
+    if establishment is None:
+        establishment = establishment_ops.create(
+            session,
+            actor=SYSTEM,
+            name="HTX Nuôi trồng thủy sản Hạ Long",
+            unit_id=units["HA-LONG"].id,
+            business_registration_no="5700100001",
+            address="Phường Hùng Thắng, TP Hạ Long, Quảng Ninh",
+        )
+    _ensure_account(
+        session,
+        username="htx.halong",
+        password=admin_password,
+        role="establishment",
+        display_name=establishment.name,
+        establishment=establishment,
+    )
+    session.flush()
+    return [
+        DemoLogin(admin_username, admin_password, "admin", "Tỉnh Quảng Ninh"),
+        DemoLogin("halong.canbo", admin_password, "agency", units["HA-LONG"].name),
+        DemoLogin("htx.halong", admin_password, "establishment", establishment.name),
+    ]
+
+
+def demo_unit_id(session: Session, code: str) -> uuid.UUID | None:
+    return session.scalar(select(Unit.id).where(Unit.code == code))

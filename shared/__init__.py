@@ -1,0 +1,1 @@
+"""What every service uses: configuration, database, auth, errors, Celery, HTTP clients."""

@@ -1,0 +1,83 @@
+"""All services in one WSGI app, each at its URL prefix — the same paths the production
+gateway (deploy/nginx.conf) routes to separate services.
+
+    gunicorn 'shared.embedded:create_embedded_app()'
+
+A service whose package has no `app.py` yet is simply not mounted: its prefix answers 404.
+The root app answers `/`, `/healthz`, and (later) the public trace pages.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from typing import Any
+
+from flask import Flask, jsonify, request
+from werkzeug.middleware.dispatcher import DispatcherMiddleware
+
+from shared.config import PROJECT_ROOT, SERVICES, Settings, load_settings
+from shared.errors import register_error_handlers
+from shared.keys import ensure_local_secrets
+from shared.kv import create_store
+from shared.logs import configure_logging
+
+
+def available_services() -> list[str]:
+    return [s for s in SERVICES if (PROJECT_ROOT / "services" / s / "app.py").is_file()]
+
+
+def create_service_apps(settings: Settings) -> dict[str, Flask]:
+    apps: dict[str, Flask] = {}
+    for name in available_services():
+        module = importlib.import_module(f"services.{name}.app")
+        apps[name] = module.create_app(settings)
+    return apps
+
+
+def create_root_app(settings: Settings, mounted: list[str]) -> Flask:
+    app = Flask("traceability")
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    app.config["SECRET_KEY"] = settings.secret_key
+    register_error_handlers(app)
+
+    @app.get("/")
+    def index() -> Any:
+        base = request.host_url.rstrip("/")
+        return jsonify(
+            name="Hệ thống truy xuất nguồn gốc thực phẩm nông lâm thủy sản — Quảng Ninh",
+            services={
+                name: {
+                    "api": f"{base}/{name}/api/v1/openapi.json",
+                    "docs": f"{base}/{name}/api/v1/docs",
+                }
+                for name in mounted
+            },
+        )
+
+    @app.get("/healthz")
+    def healthz() -> Any:
+        return jsonify(status="ok", services=mounted)
+
+    return app
+
+
+def settings_for_process(settings: Settings | None = None) -> Settings:
+    """Settings with the embedded secrets filled and one store shared by every service."""
+    settings = ensure_local_secrets(settings or load_settings())
+    configure_logging(settings.log_format or "text", settings.log_level)
+    if "kv_store" not in settings.extra:
+        store = create_store(settings.redis_url, settings.var_dir)
+        settings = settings.with_(extra={**settings.extra, "kv_store": store})
+    return settings
+
+
+def create_embedded_app(settings: Settings | None = None) -> Callable[..., Any]:
+    settings = settings_for_process(settings)
+    apps = create_service_apps(settings)
+    root = create_root_app(settings, list(apps))
+    root.wsgi_app = DispatcherMiddleware(  # type: ignore[method-assign]
+        root.wsgi_app, {f"/{name}": app for name, app in apps.items()}
+    )
+    root.extensions["service_apps"] = apps
+    return root
