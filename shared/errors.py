@@ -173,31 +173,35 @@ def bilingual(message: str | Mapping[str, str]) -> Message:
     return Message(message, message)
 
 
-def flatten_field_errors(messages: Any, prefix: str = "") -> dict[str, list[Message]]:
+_LOCATIONS = {"json", "query", "form", "headers", "files", "path", "cookies", "view_args"}
+
+
+def flatten_field_errors(
+    messages: Any, prefix: str = "", *, top: bool = True
+) -> dict[str, list[Message]]:
     """marshmallow's nested {"json": {"name": ["..."]}} → {"name": [Message, ...]}."""
     out: dict[str, list[Message]] = {}
+
+    def add(name: str, found: dict[str, list[Message]]) -> None:
+        for field_name, msgs in found.items():
+            out.setdefault(field_name, []).extend(msgs)
+
     if isinstance(messages, Mapping):
-        if set(messages) <= {"vi", "en"} and messages:
-            out[prefix or "_schema"] = [bilingual(messages)]
-            return out
+        if messages and set(messages) <= {"vi", "en"}:
+            return {prefix or "_schema": [bilingual(messages)]}
         for key, value in messages.items():
-            if not prefix and key in {"json", "query", "form", "headers", "files", "path"}:
+            if top and key in _LOCATIONS:
                 name = ""
+            elif key == "_schema":
+                name = prefix
             else:
                 name = f"{prefix}.{key}" if prefix else str(key)
-            for field_name, msgs in flatten_field_errors(value, name).items():
-                out.setdefault(field_name, []).extend(msgs)
+            add(name, flatten_field_errors(value, name, top=False))
     elif isinstance(messages, list | tuple):
         for item in messages:
-            if isinstance(item, str | Mapping) and not (
-                isinstance(item, Mapping) and not set(item) <= {"vi", "en"}
-            ):
-                out.setdefault(prefix or "_schema", []).append(bilingual(item))
-            else:
-                for field_name, msgs in flatten_field_errors(item, prefix).items():
-                    out.setdefault(field_name, []).extend(msgs)
+            add(prefix, flatten_field_errors(item, prefix, top=False))
     elif isinstance(messages, str):
-        out.setdefault(prefix or "_schema", []).append(bilingual(messages))
+        out[prefix or "_schema"] = [bilingual(messages)]
     return out
 
 

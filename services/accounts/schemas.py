@@ -5,8 +5,10 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from services.accounts.models import ACCOUNT_STATUSES, ROLES, UNIT_LEVELS, UNIT_STATUSES
+from shared.schema import Text
 
-Reason = fields.String(
+Reason = Text(
+    multiline=True,
     load_default=None,
     allow_none=True,
     validate=validate.Length(max=2000),
@@ -14,8 +16,8 @@ Reason = fields.String(
 )
 
 
-def _text(max_len: int, **kwargs: object) -> fields.String:
-    return fields.String(validate=validate.Length(min=1, max=max_len), **kwargs)  # type: ignore[arg-type]
+def _text(max_len: int, **kwargs: object) -> Text:
+    return Text(validate=validate.Length(min=1, max=max_len), **kwargs)  # type: ignore[arg-type]
 
 
 # --- auth -------------------------------------------------------------------------------------
@@ -27,7 +29,7 @@ class LoginIn(Schema):
 
 
 class RefreshIn(Schema):
-    refresh_token = fields.String(required=True, validate=validate.Length(min=1, max=512))
+    refresh_token = Text(required=True, validate=validate.Length(min=1, max=512))
 
 
 class PasswordChangeIn(Schema):
@@ -71,19 +73,17 @@ class JwksOut(Schema):
 class UnitIn(Schema):
     code = _text(32, required=True)
     name = _text(255, required=True)
-    level = fields.String(required=True, validate=validate.OneOf(UNIT_LEVELS))
+    level = Text(required=True, validate=validate.OneOf(UNIT_LEVELS))
     parent_id = fields.UUID(load_default=None, allow_none=True)
-    login_prefix = fields.String(
-        load_default=None, allow_none=True, validate=validate.Length(min=1, max=32)
-    )
+    login_prefix = Text(load_default=None, allow_none=True, validate=validate.Length(min=1, max=32))
 
 
 class UnitPatch(Schema):
     code = _text(32)
     name = _text(255)
-    level = fields.String(validate=validate.OneOf(UNIT_LEVELS))
+    level = Text(validate=validate.OneOf(UNIT_LEVELS))
     parent_id = fields.UUID(allow_none=True)
-    login_prefix = fields.String(validate=validate.Length(min=1, max=32))
+    login_prefix = Text(validate=validate.Length(min=1, max=32))
     reason = Reason
 
 
@@ -103,16 +103,16 @@ class UnitOut(Schema):
 
 
 class UnitQuery(Schema):
-    status = fields.String(validate=validate.OneOf(UNIT_STATUSES))
+    status = Text(validate=validate.OneOf(UNIT_STATUSES))
     parent_id = fields.UUID()
-    q = fields.String(
+    q = Text(
         validate=validate.Length(max=255),
         metadata={"description": "Search in names, diacritics ignored"},
     )
 
 
 class RetireIn(Schema):
-    reason = fields.String(required=True, validate=validate.Length(min=1, max=2000))
+    reason = Text(required=True, validate=validate.Length(min=1, max=2000))
 
 
 # --- establishments (the registry grows in the establishments issue) -------------------------
@@ -121,10 +121,10 @@ class RetireIn(Schema):
 class EstablishmentIn(Schema):
     name = _text(255, required=True)
     unit_id = fields.UUID(required=True)
-    business_registration_no = fields.String(
+    business_registration_no = Text(
         load_default=None, allow_none=True, validate=validate.Length(min=1, max=32)
     )
-    address = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=500))
+    address = Text(load_default=None, allow_none=True, validate=validate.Length(max=500))
 
 
 class EstablishmentOut(Schema):
@@ -141,9 +141,9 @@ class EstablishmentOut(Schema):
 
 
 class AccountGrantIn(Schema):
-    role = fields.String(required=True, validate=validate.OneOf(ROLES))
-    display_name = fields.String(load_default="", validate=validate.Length(max=255))
-    username = fields.String(
+    role = Text(required=True, validate=validate.OneOf(ROLES))
+    display_name = Text(load_default="", validate=validate.Length(max=255))
+    username = Text(
         load_default=None,
         allow_none=True,
         validate=validate.Length(min=1, max=128),
@@ -152,7 +152,7 @@ class AccountGrantIn(Schema):
     unit_id = fields.UUID(load_default=None, allow_none=True)
     establishment_id = fields.UUID(load_default=None, allow_none=True)
     email = fields.Email(load_default=None, allow_none=True, validate=validate.Length(max=254))
-    phone = fields.String(
+    phone = Text(
         load_default=None, allow_none=True, validate=validate.Regexp(r"^\+?[0-9 .()-]{6,20}$")
     )
     reason = Reason
@@ -170,19 +170,19 @@ class ReasonIn(Schema):
 
 
 class RequiredReasonIn(Schema):
-    reason = fields.String(required=True, validate=validate.Length(min=1, max=2000))
+    reason = Text(required=True, validate=validate.Length(min=1, max=2000))
 
 
 class RenameIn(Schema):
-    username = fields.String(required=True, validate=validate.Length(min=1, max=128))
+    username = Text(required=True, validate=validate.Length(min=1, max=128))
     reason = Reason
 
 
 class AccountQuery(Schema):
-    role = fields.String(validate=validate.OneOf(ROLES))
-    status = fields.String(validate=validate.OneOf(ACCOUNT_STATUSES))
+    role = Text(validate=validate.OneOf(ROLES))
+    status = Text(validate=validate.OneOf(ACCOUNT_STATUSES))
     unit_id = fields.UUID(metadata={"description": "Accounts of this unit and its sub-units"})
-    q = fields.String(validate=validate.Length(max=255))
+    q = Text(validate=validate.Length(max=255))
 
 
 class UsernameHistoryOut(Schema):
@@ -208,6 +208,6 @@ class AuditOut(Schema):
 
 
 class AuditQuery(Schema):
-    action = fields.String(validate=validate.Length(max=64))
-    target_type = fields.String(validate=validate.Length(max=32))
-    target_id = fields.String(validate=validate.Length(max=64))
+    action = Text(validate=validate.Length(max=64))
+    target_type = Text(validate=validate.Length(max=32))
+    target_id = Text(validate=validate.Length(max=64))
