@@ -1,4 +1,4 @@
-"""Command line: `python -m shared.cli {migrate,seed-demo,run,check-config}`.
+"""Command line: `python -m shared.cli {migrate,seed-demo,create-admin,run,check-config}`.
 
 `run` is what `make run` calls: migrate, seed the demo province, then serve every service at
 http://127.0.0.1:$PORT under gunicorn with a Celery worker (all queues) and beat, until
@@ -56,6 +56,31 @@ def cmd_seed_demo(_args: argparse.Namespace) -> None:
             f"  {login.role:<14} {login.username:<16} password: {login.password!r}"
             f"  — {login.acts_for}"
         )
+
+
+def cmd_create_admin(args: argparse.Namespace) -> None:
+    """The first administrator of a new installation (production included): prints a
+    one-time password that must be changed at first login."""
+    from services.accounts.domain import accounts as account_ops
+    from services.accounts.seed import SYSTEM
+    from shared.db import Database
+    from shared.errors import DomainError
+
+    settings = _settings()
+    database = Database(settings.database_url("accounts"), service="accounts")
+    try:
+        with database.transaction() as session:
+            granted = account_ops.grant(
+                session, actor=SYSTEM, role="admin", username=args.username,
+                display_name=args.display_name or args.username,
+                reason="Tạo quản trị viên đầu tiên (create-admin)",
+            )
+    except DomainError as exc:
+        sys.exit(f"{exc.message['en']} / {exc.message['vi']} {exc.fields or ''}")
+    finally:
+        database.dispose()
+    print(f"administrator {granted.account.username} created; one-time password: "
+          f"{granted.one_time_password}")
 
 
 def cmd_check_config(_args: argparse.Namespace) -> None:
@@ -149,6 +174,10 @@ def main(argv: list[str] | None = None) -> None:
     migrate.add_argument("services", nargs="*")
     migrate.set_defaults(func=cmd_migrate)
     sub.add_parser("seed-demo", help="load the demo province").set_defaults(func=cmd_seed_demo)
+    create_admin = sub.add_parser("create-admin", help="create an administrator account")
+    create_admin.add_argument("username")
+    create_admin.add_argument("--display-name", default="")
+    create_admin.set_defaults(func=cmd_create_admin)
     sub.add_parser("check-config", help="validate the environment").set_defaults(
         func=cmd_check_config
     )

@@ -352,6 +352,9 @@ def _complete(settings: Settings) -> Settings:
                 + ", ".join(missing)
                 + " (see docs/configuration.md)"
             )
+        for secret_attr in ("secret_key", "service_secret"):
+            if len(getattr(settings, secret_attr).encode()) < 32:
+                raise ConfigError(f"{secret_attr.upper()} must be at least 32 bytes long")
         for key_attr in ("jwt_public_key_file", "jwt_private_key_file"):
             path = getattr(settings, key_attr)
             if path and not Path(path).is_file():

@@ -98,8 +98,8 @@ def build_settings(tag: str, base_dir: Path, redis_offset: int, **overrides: Any
     values: dict[str, Any] = {
         "mode": "test",
         "var_dir": str(base_dir / f"var-{tag}"),
-        "secret_key": "test-secret-key-" + tag,
-        "service_secret": "test-service-secret-" + tag,
+        "secret_key": f"test-secret-key-{tag}-0123456789abcdef0123456789",
+        "service_secret": f"test-service-secret-{tag}-0123456789abcdef0123456789",
         "jwt_private_key_file": str(private_key),
         "jwt_public_key_file": str(public_key),
         "redis_url": redis_url(redis_offset) if use_redis else None,
@@ -143,12 +143,14 @@ def app_settings(settings: Settings, store: Any) -> Settings:
 
 
 @pytest.fixture(scope="session")
-def accounts_app(app_settings: Settings) -> Any:
+def accounts_app(app_settings: Settings) -> Iterator[Any]:
     from services.accounts.app import create_app
+    from shared.db import get_database
 
     app = create_app(app_settings)
     app.config["TESTING"] = True
-    return app
+    yield app
+    get_database(app).dispose()
 
 
 @pytest.fixture

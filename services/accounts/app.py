@@ -32,9 +32,15 @@ def create_app(settings: Settings | None = None) -> Flask:
         description=DESCRIPTION,
         import_name=__name__,
     )
-    if not settings.jwt_private_key_file:
-        raise ConfigError("JWT_PRIVATE_KEY_FILE is required by the accounts service")
-    private_pem = Path(settings.jwt_private_key_file).read_text()
+    # Only the web process that logs people in signs tokens; workers load this app without
+    # the private key (least privilege), and login there answers 503.
+    issuer = None
+    if settings.jwt_private_key_file:
+        issuer = TokenIssuer(
+            private_key_pem=Path(settings.jwt_private_key_file).read_text(),
+            access_ttl=timedelta(minutes=settings.access_token_minutes),
+            refresh_ttl=timedelta(hours=settings.refresh_token_hours),
+        )
     public_pem = Path(settings.jwt_public_key_file or "").read_text()
     public_key = load_pem_public_key(public_pem.encode())
     if not isinstance(public_key, RSAPublicKey):
@@ -49,11 +55,7 @@ def create_app(settings: Settings | None = None) -> Flask:
             ttl_seconds=int(access_ttl.total_seconds()) + 120,
             forget=get_verifier(app).forget,
         ),
-        issuer=TokenIssuer(
-            private_key_pem=private_pem,
-            access_ttl=access_ttl,
-            refresh_ttl=timedelta(hours=settings.refresh_token_hours),
-        ),
+        issuer=issuer,
         throttle=Throttle(store, settings.login_max_failures, settings.login_window_seconds),
         public_jwk=jwk,
     )

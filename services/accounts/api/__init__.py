@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 from flask import current_app
@@ -9,14 +10,23 @@ from flask_smorest import Api
 
 from services.accounts.domain.login import Throttle, TokenIssuer
 from services.accounts.domain.revocation import Revocations
+from shared.errors import ServiceUnavailable
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
 class Deps:
     revocations: Revocations
-    issuer: TokenIssuer
+    issuer: TokenIssuer | None
     throttle: Throttle
     public_jwk: dict[str, str]
+
+    def token_issuer(self) -> TokenIssuer:
+        if self.issuer is None:
+            log.error("login refused: JWT_PRIVATE_KEY_FILE is not configured for this process")
+            raise ServiceUnavailable(code="signing_key_missing")
+        return self.issuer
 
 
 def deps() -> Deps:

@@ -52,7 +52,7 @@ def token(body: dict[str, Any]) -> dict[str, Any]:
         request_session(),
         username=body["username"],
         password=body["password"],
-        issuer=d.issuer,
+        issuer=d.token_issuer(),
         throttle=d.throttle,
         client=request.remote_addr,
         user_agent=request.user_agent.string,
@@ -70,7 +70,7 @@ def refresh(body: dict[str, Any]) -> dict[str, Any]:
     pair = login_ops.refresh(
         request_session(),
         refresh_token=body["refresh_token"],
-        issuer=d.issuer,
+        issuer=d.token_issuer(),
         revocations=d.revocations,
     )
     return _token_body(pair)
