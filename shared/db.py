@@ -125,7 +125,8 @@ def _sqlite_pragmas(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        if conn.get_execution_options().get("isolation_level") != "AUTOCOMMIT":
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 class Database:
@@ -175,7 +176,8 @@ class Database:
             session.close()
 
     def ping(self) -> None:
-        with self.engine.connect() as conn:
+        # Autocommit: a readiness probe must not queue behind SQLite's write lock.
+        with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             conn.execute(text("SELECT 1"))
 
     def dispose(self) -> None:
