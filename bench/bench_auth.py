@@ -465,8 +465,11 @@ def _verdict(value: float, target: float) -> str:
     return "**met**" if value < target else "**not met**"
 
 
-def _heading(title: str, when: str, machine: str) -> str:
-    return f"### {title}\n\nRun {when} on {machine}; command: `{COMMAND}`.\n"
+def _heading(title: str, when: str, machine: str, load: str) -> str:
+    return (
+        f"### {title}\n\nRun {when} on {machine}; command: `{COMMAND}`; "
+        f"load average when this part started: {load}.\n"
+    )
 
 
 def main() -> str:
@@ -490,20 +493,24 @@ def main() -> str:
         try:
             pg_version = bench_db.server_version()
             settings = _settings(tmp, bench_db.url, redis_url, keys)
+            loads = {"a": common.load_average()}
             verify_rows = bench_verify(keys, redis_url, token)
 
             from services.accounts.app import create_app
 
             app = create_app(settings)
+            loads["b"] = common.load_average()
             overhead = bench_request_overhead(app, token)
 
             progress("seeding the demo accounts")
             stored_hash = seed(bench_db.url)
             RedisStore(redis_url).client.flushdb()  # no throttle state from earlier runs
+            loads["c"] = common.load_average()
             login_seq = bench_login_sequential(app)
             argon2 = bench_argon2(stored_hash)
             get_database(app).dispose()
 
+            loads["d"] = common.load_average()
             load = bench_login_gunicorn(settings, tmp)
         finally:
             progress("dropping the bench database")
@@ -525,7 +532,7 @@ def main() -> str:
         f"argon2-cffi {version('argon2-cffi')}, Flask {version('flask')}, "
         f"gunicorn {version('gunicorn')}",
         "",
-        _heading("a) Token verification: `TokenVerifier.verify()`", when, machine),
+        _heading("a) Token verification: `TokenVerifier.verify()`", when, machine, loads["a"]),
         "A user access token (RS256, 2048-bit key) verified in a loop. Warm: the revocation "
         "check is answered from the 2 s local cache (Redis is asked about once per 2 s, which "
         "shows in p99 at most). Cold: the cache lifetime is shorter than a call, so every "
@@ -538,7 +545,7 @@ def main() -> str:
         f"cold (every call hits Redis) p50 {fmt_ms(cold.p50)} ms, p95 {fmt_ms(cold.p95)} ms: "
         f"{_verdict(cold.p95, VERIFY_TARGET_MS)}.",
         "",
-        _heading("b) Added per request in the Flask app", when, machine),
+        _heading("b) Added per request in the Flask app", when, machine, loads["b"]),
         "The accounts app from `create_app(settings)`. A request context carrying the "
         "`Authorization: Bearer` header, entered and left, with and without "
         "`current_principal()` inside (interleaved); the difference is what verification "
@@ -561,7 +568,7 @@ def main() -> str:
         f"{_verdict(overhead.added_p50, VERIFY_TARGET_MS)} at p50, "
         f"{_verdict(overhead.added_p95, VERIFY_TARGET_MS)} at p95.",
         "",
-        _heading("c) Login, sequential, through the Flask test client", when, machine),
+        _heading("c) Login, sequential, through the Flask test client", when, machine, loads["c"]),
         f"`POST {TOKEN_PATH}` with the seeded admin's name and password, one after another "
         "(after 3 warm-up logins). Each login: throttle check (Redis), account lookup, "
         "argon2id verification (64 MiB, t=2, p=2), a new login session row, an audit row, "
@@ -579,7 +586,7 @@ def main() -> str:
         f"{_verdict(login_seq.p50, LOGIN_TARGET_MS)} "
         f"(p95 {fmt_ms(login_seq.p95)} ms).",
         "",
-        _heading("d) Login under concurrency through gunicorn", when, machine),
+        _heading("d) Login under concurrency through gunicorn", when, machine, loads["d"]),
         f"`gunicorn -c deploy/gunicorn.conf.py` with WEB_CONCURRENCY={GUNICORN_WORKERS} "
         f"(gthread, 4 threads each) on a loopback port. First {SINGLE_CLIENT_LOGINS} logins "
         "from a single client (no queueing); then "

@@ -17,12 +17,12 @@ from pathlib import Path
 from typing import Any
 
 from celery import Celery, Task
-from celery.signals import task_postrun, task_prerun
+from celery.signals import before_task_publish, task_postrun, task_prerun
 from flask import Flask
 from kombu import Queue
 
 from shared.config import QUEUES, Settings
-from shared.logs import accept_request_id, bind_request_id, bind_task_id
+from shared.logs import accept_request_id, bind_request_id, bind_task_id, current_request_id
 
 TASK_MODULES = ("services.accounts.tasks",)
 
@@ -75,6 +75,14 @@ def _beat_schedule() -> dict[str, Any]:
     from services.accounts.tasks import BEAT_SCHEDULE as accounts_schedule
 
     return {**accounts_schedule}
+
+
+@before_task_publish.connect
+def _carry_request_id(headers: dict[str, Any] | None = None, **_: Any) -> None:
+    """The request that enqueued a task lends it its id, so one id follows the work."""
+    request_id = current_request_id()
+    if headers is not None and request_id and "request_id" not in headers:
+        headers["request_id"] = request_id
 
 
 @task_prerun.connect

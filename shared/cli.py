@@ -71,7 +71,10 @@ def cmd_create_admin(args: argparse.Namespace) -> None:
     try:
         with database.transaction() as session:
             granted = account_ops.grant(
-                session, actor=SYSTEM, role="admin", username=args.username,
+                session,
+                actor=SYSTEM,
+                role="admin",
+                username=args.username,
                 display_name=args.display_name or args.username,
                 reason="Tạo quản trị viên đầu tiên (create-admin)",
             )
@@ -79,8 +82,10 @@ def cmd_create_admin(args: argparse.Namespace) -> None:
         sys.exit(f"{exc.message['en']} / {exc.message['vi']} {exc.fields or ''}")
     finally:
         database.dispose()
-    print(f"administrator {granted.account.username} created; one-time password: "
-          f"{granted.one_time_password}")
+    print(
+        f"administrator {granted.account.username} created; one-time password: "
+        f"{granted.one_time_password}"
+    )
 
 
 def cmd_check_config(_args: argparse.Namespace) -> None:

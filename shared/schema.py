@@ -6,7 +6,7 @@ import re
 import unicodedata
 from typing import Any
 
-from marshmallow import ValidationError, fields
+from marshmallow import INCLUDE, Schema, ValidationError, fields
 
 # C0 controls other than tab/newline/carriage return, DEL, and C1 controls: never valid text
 # (PostgreSQL refuses NUL outright; the others break exports and terminals).
@@ -32,3 +32,29 @@ class Text(fields.String):
                 }
             )
         return unicodedata.normalize("NFC", text)
+
+
+class _Bilingual(Schema):
+    vi = fields.String()
+    en = fields.String()
+
+
+class ProblemSchema(Schema):
+    """RFC 9457 problem details as every service answers them (documents the error responses)."""
+
+    class Meta:
+        unknown = INCLUDE  # some problems carry extra members (e.g. `blockers`)
+
+    type = fields.String(metadata={"example": "urn:traceability:problem:validation_error"})
+    title = fields.String()
+    status = fields.Integer()
+    code = fields.String(metadata={"description": "Stable machine-readable code"})
+    detail = fields.String(metadata={"description": "In the language of Accept-Language"})
+    message = fields.Nested(_Bilingual)
+    errors = fields.Dict(
+        keys=fields.String(),
+        values=fields.List(fields.Nested(_Bilingual)),
+        metadata={"description": "Per-field messages"},
+    )
+    instance = fields.String()
+    request_id = fields.String(allow_none=True)

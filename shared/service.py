@@ -7,6 +7,7 @@ document with a docs page under `/api/v1` (Swagger UI served from the installed 
 
 from __future__ import annotations
 
+import http
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from shared import auth, db
 from shared.config import ConfigError, Settings
-from shared.errors import register_error_handlers
+from shared.errors import PROBLEM_JSON, register_error_handlers
 from shared.kv import KeyValueStore, create_store
 from shared.logs import (
     REQUEST_ID_HEADER,
@@ -25,9 +26,30 @@ from shared.logs import (
     configure_logging,
     reset_request_id,
 )
+from shared.schema import ProblemSchema
 
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 DOCS_ASSETS = "docs-assets"
+
+
+class TraceApi(Api):
+    """flask-smorest's Api, documenting errors as the problem details we really send."""
+
+    ERROR_SCHEMA = ProblemSchema
+    DEFAULT_RESPONSE_CONTENT_TYPE = "application/json"
+
+    def _register_responses(self) -> None:
+        from flask_smorest.utils import prepare_response
+
+        for status in http.HTTPStatus:
+            response: dict[str, Any] = {"description": status.phrase}
+            if status >= 400:
+                response["schema"] = self.ERROR_SCHEMA
+            prepare_response(response, self.spec, PROBLEM_JSON)
+            self.spec.components.response(status.name, response, lazy=True)
+        default = {"description": "Problem details (RFC 9457)", "schema": self.ERROR_SCHEMA}
+        prepare_response(default, self.spec, PROBLEM_JSON)
+        self.spec.components.response("DEFAULT_ERROR", default, lazy=True)
 
 
 def shared_store(settings: Settings) -> KeyValueStore:
@@ -97,7 +119,7 @@ def create_service_app(
         ),
     )
     _request_ids(app)
-    api = Api(app)
+    api = TraceApi(app)
     register_error_handlers(app)  # after Api(): ours replace flask-smorest's handlers
     _health(app, database, store)
     _docs_assets(app)

@@ -15,15 +15,23 @@ pytestmark = pytest.mark.smoke
 
 
 def _cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(  # noqa: S603
-        [sys.executable, "-m", "shared.cli", *args], cwd=PROJECT_ROOT, env=env,
-        capture_output=True, text=True, timeout=120, check=False,
+    return subprocess.run(
+        [sys.executable, "-m", "shared.cli", *args],
+        cwd=PROJECT_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
 
 
 def test_migrate_then_create_admin_then_log_in(tmp_path: Path) -> None:
-    env = {**{k: v for k, v in os.environ.items() if k != "REDIS_URL"},
-           "VAR_DIR": str(tmp_path), "TRACE_ENV": "embedded"}
+    env = {
+        **{k: v for k, v in os.environ.items() if k != "REDIS_URL"},
+        "VAR_DIR": str(tmp_path),
+        "TRACE_ENV": "embedded",
+    }
     assert _cli("migrate", env=env).returncode == 0
     created = _cli("create-admin", "Quản.Trị", env=env)
     assert created.returncode == 0, created.stderr

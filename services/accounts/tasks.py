@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 from typing import Any
 
@@ -11,6 +12,8 @@ from flask import current_app
 
 from services.accounts.domain import housekeeping
 from shared.db import get_database
+
+log = logging.getLogger(__name__)
 
 BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
     "accounts.republish-revocations": {
@@ -31,10 +34,14 @@ def republish_revocations() -> int:
     """Re-send recent token-version bumps and ended sessions to the shared store."""
     deps = current_app.extensions["accounts"]
     with get_database().transaction() as session:
-        return housekeeping.republish_revocations(session, deps.revocations)
+        written = housekeeping.republish_revocations(session, deps.revocations)
+    log.info("republished %d revocation entries", written)
+    return written
 
 
 @shared_task(name="accounts.purge_sessions", service="accounts", queue="default")
 def purge_sessions() -> int:
     with get_database().transaction() as session:
-        return housekeeping.purge_sessions(session)
+        purged = housekeeping.purge_sessions(session)
+    log.info("purged %d old login sessions", purged)
+    return purged

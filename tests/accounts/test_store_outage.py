@@ -45,15 +45,17 @@ def test_token_check_with_the_store_down_is_503(outage_app: Any, world: Any) -> 
     assert readiness.json["checks"]["store"].startswith("unavailable")
 
 
-def test_a_process_without_the_signing_key_refuses_login_with_503(settings: Settings,
-                                                                  world: Any) -> None:
+def test_a_process_without_the_signing_key_refuses_login_with_503(
+    settings: Settings, world: Any
+) -> None:
     """Workers load the accounts app without the private key (least privilege)."""
     from services.accounts.app import create_app
 
     app = create_app(settings.with_(jwt_private_key_file=None))
     try:
         response = app.test_client().post(
-            "/api/v1/auth/token", json={"username": "canbo.a", "password": "whatever it is"})
+            "/api/v1/auth/token", json={"username": "canbo.a", "password": "whatever it is"}
+        )
         assert response.status_code == 503
         assert response.json["code"] == "signing_key_missing"
         assert app.test_client().get("/api/v1/auth/jwks.json").status_code == 200

@@ -17,6 +17,7 @@ from shared.celery_app import broker_url
 from shared.config import Settings
 from shared.db import Database
 from shared.kv import create_store
+from shared.logs import bind_request_id, reset_request_id
 from tests.conftest import clear_store
 from tests.e2e.procs import settings_env, start, stop
 
@@ -56,9 +57,11 @@ def test_worker_republishes_revocations(seeded: Settings, logs: Path) -> None:
         settings_env(seeded),
         log,
     )
-    producer = Celery(broker=broker_url(seeded))
+    producer = Celery(broker=broker_url(seeded))  # the publish signal is process-wide
+    token = bind_request_id("request-that-enqueued-it")
     try:
         producer.send_task("accounts.republish_revocations", queue="default")
+        reset_request_id(token)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if store.get_many([token_version_key(account_id)]) == [str(version)]:
