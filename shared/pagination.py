@@ -8,11 +8,13 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 
+def count(session: Session, stmt: Select[Any]) -> int:
+    return session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
+
+
 def paginate(session: Session, stmt: Select[Any], pagination_parameters: Any) -> list[Any]:
     """`stmt` must already be ordered by a unique key (stable pages)."""
-    pagination_parameters.item_count = session.scalar(
-        select(func.count()).select_from(stmt.order_by(None).subquery())
-    )
+    pagination_parameters.item_count = count(session, stmt)
     rows = session.scalars(
         stmt.offset(pagination_parameters.first_item).limit(pagination_parameters.page_size)
     )

@@ -153,6 +153,20 @@ def accounts_app(app_settings: Settings) -> Iterator[Any]:
     get_database(app).dispose()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def celery_eager(app_settings: Settings, accounts_app: Any) -> Any:
+    """In-process tests run tasks eagerly, right after the request's commit (no broker);
+    tests/e2e runs them through real workers."""
+    from shared import jobs
+    from shared.celery_app import create_celery
+
+    app = create_celery(app_settings, {"accounts": accounts_app})
+    app.conf.update(task_always_eager=True, task_eager_propagates=True)
+    # One connection per test (rolled back): a heartbeat thread must not share it.
+    jobs.HEARTBEAT_SECONDS = 3600
+    return app
+
+
 @pytest.fixture
 def db(accounts_app: Any, store: Any) -> Iterator[Any]:
     """The accounts database, inside a transaction rolled back after the test."""

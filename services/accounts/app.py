@@ -15,6 +15,7 @@ from services.accounts.domain.login import Throttle, TokenIssuer
 from services.accounts.domain.revocation import Revocations
 from shared.auth import USER_KID, get_verifier
 from shared.config import ConfigError, Settings, load_settings
+from shared.files import file_store
 from shared.keys import ensure_local_secrets
 from shared.service import create_service_app
 
@@ -59,5 +60,6 @@ def create_app(settings: Settings | None = None) -> Flask:
         throttle=Throttle(store, settings.login_max_failures, settings.login_window_seconds),
         public_jwk=jwk,
     )
+    app.extensions["trace_files"] = file_store(settings.var_dir)
     register(api)
     return app

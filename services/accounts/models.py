@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -27,6 +27,7 @@ from shared.db import (
     UUIDPrimaryKey,
     utcnow,
 )
+from shared.jobs import JOB_STATUSES, JobMixin
 
 
 class Base(DeclarativeBase):
@@ -81,21 +82,72 @@ class Unit(UUIDPrimaryKey, Timestamps, Base):
     __mapper_args__ = {"version_id_col": version}
 
 
+FOOD_SAFETY_STATUSES = ("certificate", "commitment", "none")
+ESTABLISHMENT_STATUSES = ("active", "closed")
+ACTIVITIES = ("production", "pre_processing", "processing", "trading")
+SECTORS = ("farming", "forestry", "fishery", "livestock", "salt", "other")
+
+
 class Establishment(UUIDPrimaryKey, Timestamps, Base):
     """An establishment (cơ sở sản xuất kinh doanh) managed by exactly one unit."""
 
     __tablename__ = "establishments"
+    __table_args__ = (
+        CheckConstraint(_in("food_safety_status", FOOD_SAFETY_STATUSES), name="food_safety"),
+        CheckConstraint(_in("status", ESTABLISHMENT_STATUSES), name="status"),
+        CheckConstraint("ocop_stars IS NULL OR ocop_stars BETWEEN 3 AND 5", name="ocop_stars"),
+    )
 
     name: Mapped[str] = mapped_column(String(255))
     name_folded: Mapped[str] = mapped_column(String(255), index=True)
     business_registration_no: Mapped[str | None] = mapped_column(String(32), unique=True)
+    business_registration_date: Mapped[date | None]
+    tax_code: Mapped[str | None] = mapped_column(String(20))
     address: Mapped[str | None] = mapped_column(String(500))
+    commune: Mapped[str | None] = mapped_column(String(255))
     unit_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("units.id"), index=True)
+    representative: Mapped[str | None] = mapped_column(String(255))
+    phone: Mapped[str | None] = mapped_column(String(20))
+    email: Mapped[str | None] = mapped_column(String(254))
+    # Sorted codes between bars ("|fishery|production|"): a category filter is one LIKE on
+    # PostgreSQL and SQLite alike, and an import compares the whole set as one string.
+    activities: Mapped[str] = mapped_column(String(100), default="|")
+    sectors: Mapped[str] = mapped_column(String(100), default="|")
+    food_safety_status: Mapped[str] = mapped_column(String(16), default="none", index=True)
+    certificate_no: Mapped[str | None] = mapped_column(String(64))
+    certificate_issuer: Mapped[str | None] = mapped_column(String(255))
+    certificate_issued_on: Mapped[date | None]
+    certificate_expires_on: Mapped[date | None] = mapped_column(index=True)
+    commitment_signed_on: Mapped[date | None]
+    commitment_receiving_unit: Mapped[str | None] = mapped_column(String(255))
+    ocop: Mapped[bool] = mapped_column(default=False, index=True)
+    ocop_stars: Mapped[int | None]
+    status: Mapped[str] = mapped_column(String(16), default="active")
+    # fold(name + address + representative): diacritic-insensitive search in one column.
+    search_text: Mapped[str] = mapped_column(Text, default="")
     version: Mapped[int] = mapped_column(Integer, default=1)
 
     unit: Mapped[Unit] = relationship()
 
     __mapper_args__ = {"version_id_col": version}
+
+
+class EstablishmentAssignment(Base):
+    """Which unit managed an establishment when: moves keep their history, and reports of a
+    past date count each establishment under the unit that managed it then."""
+
+    __tablename__ = "establishment_assignments"
+    __table_args__ = (
+        Index("ix_establishment_assignments_period", "establishment_id", "valid_from"),
+    )
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    establishment_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("establishments.id"))
+    unit_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("units.id"), index=True)
+    valid_from: Mapped[datetime] = mapped_column(default=utcnow)
+    valid_to: Mapped[datetime | None]
 
 
 class Account(UUIDPrimaryKey, Timestamps, Base):
@@ -189,3 +241,58 @@ class AuditEvent(Base):
     before: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
     after: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
     request_id: Mapped[str | None] = mapped_column(String(128))
+
+
+class Job(JobMixin, Base):
+    """Imports and bulk grants of this service (see shared/jobs.py)."""
+
+    __tablename__ = "jobs"
+    __table_args__ = (CheckConstraint(_in("status", JOB_STATUSES), name="status"),)
+
+
+class ImportRow(Base):
+    """One row of an import's report: what happened to it and why."""
+
+    __tablename__ = "import_rows"
+    __table_args__ = (Index("ix_import_rows_job_outcome", "job_id", "outcome"),)
+
+    job_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("jobs.id"), primary_key=True)
+    row_number: Mapped[int] = mapped_column(Integer, primary_key=True)
+    outcome: Mapped[str] = mapped_column(String(16))
+    business_registration_no: Mapped[str | None] = mapped_column(String(32))
+    name: Mapped[str | None] = mapped_column(String(255))
+    establishment_id: Mapped[uuid.UUID | None]
+    messages: Mapped[list[dict[str, str]] | None] = mapped_column(JSONType)
+    # For an updated row: {field: [before, after]} — the establishment's history of the import.
+    changes: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+
+
+REGISTRATION_KINDS = ("grant", "regrant")
+REGISTRATION_STATUSES = ("submitted", "changes_requested", "rejected", "approved")
+
+
+class Registration(UUIDPrimaryKey, Timestamps, Base):
+    """An application for an account (Mẫu 03), from the public form or an officer."""
+
+    __tablename__ = "registrations"
+    __table_args__ = (
+        CheckConstraint(_in("kind", REGISTRATION_KINDS), name="kind"),
+        CheckConstraint(_in("status", REGISTRATION_STATUSES), name="status"),
+    )
+
+    kind: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(24), default="submitted", index=True)
+    unit_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("units.id"), index=True)
+    data: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    business_registration_no: Mapped[str | None] = mapped_column(String(32), index=True)
+    establishment_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("establishments.id"))
+    account_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("accounts.id"))
+    submitted_by: Mapped[uuid.UUID | None]
+    # The applicant's way back in (to answer a change request): only its hash is kept.
+    applicant_token_hash: Mapped[str | None] = mapped_column(String(64))
+    decided_by: Mapped[uuid.UUID | None]
+    decided_at: Mapped[datetime | None]
+    decision_reason: Mapped[str | None] = mapped_column(Text)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    __mapper_args__ = {"version_id_col": version}

@@ -10,7 +10,9 @@ from celery import shared_task
 from celery.schedules import crontab
 from flask import current_app
 
-from services.accounts.domain import housekeeping
+from services.accounts.domain import bulk_grant, housekeeping, imports
+from services.accounts.models import Job
+from shared import jobs
 from shared.db import get_database
 
 log = logging.getLogger(__name__)
@@ -20,6 +22,11 @@ BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
         "task": "accounts.republish_revocations",
         "schedule": timedelta(seconds=60),
         "options": {"queue": "default", "expires": 55},
+    },
+    "accounts.reap-jobs": {
+        "task": "accounts.reap_jobs",
+        "schedule": timedelta(seconds=30),
+        "options": {"queue": "default", "expires": 25},
     },
     "accounts.purge-sessions": {
         "task": "accounts.purge_sessions",
@@ -45,3 +52,60 @@ def purge_sessions() -> int:
         purged = housekeeping.purge_sessions(session)
     log.info("purged %d old login sessions", purged)
     return purged
+
+
+def _files() -> Any:
+    return current_app.extensions["trace_files"]
+
+
+@shared_task(
+    bind=True,
+    name="accounts.run_import",
+    service="accounts",
+    queue="imports",
+    max_retries=jobs.MAX_ATTEMPTS,
+)
+def run_import(self: Any, job_id: str) -> str:
+    """Import an Excel list of establishments (see domain/imports.py)."""
+    store = _files()
+    return jobs.execute(
+        self,
+        get_database(),
+        Job,
+        job_id,
+        lambda context: imports.run(context, load_file=lambda key: store.path(key).read_bytes()),
+    )
+
+
+@shared_task(
+    bind=True,
+    name="accounts.run_bulk_grant",
+    service="accounts",
+    queue="default",
+    max_retries=jobs.MAX_ATTEMPTS,
+)
+def run_bulk_grant(self: Any, job_id: str) -> str:
+    store = _files()
+    return jobs.execute(
+        self,
+        get_database(),
+        Job,
+        job_id,
+        lambda context: bulk_grant.run(context, save_file=store.save, file_exists=store.exists),
+    )
+
+
+TASK_OF_KIND = {"import": (run_import, "imports"), "bulk_grant": (run_bulk_grant, "default")}
+
+
+@shared_task(name="accounts.reap_jobs", service="accounts", queue="default")
+def reap_jobs() -> int:
+    """Send again the jobs whose worker vanished or whose message the broker lost."""
+    with get_database().transaction() as session:
+        stale = jobs.reap(session, Job)
+        for job in stale:
+            task, queue = TASK_OF_KIND[job.kind]
+            jobs.enqueue(session, job, task, queue=queue)
+    if stale:
+        log.warning("re-enqueued %d stale jobs", len(stale))
+    return len(stale)

@@ -34,6 +34,7 @@ class World:
     owner_a: Account
     owner_b: Account
     tokens: dict[str, str]
+    extras: dict[str, Any]
 
     def token(self, who: str) -> str:
         return self.tokens[who]
@@ -75,4 +76,61 @@ def world(accounts_app: Any, session: Any) -> World:
         owner_a,
         owner_b,
         tokens,
+        {},
     )
+
+
+@pytest.fixture
+def world_with_work(world: World, accounts_app: Any, session: Any) -> World:
+    """The world plus an import job, a finished bulk grant with its file, and an application,
+    all in scope A and started by agency A."""
+    import io
+    import uuid
+
+    from services.accounts.domain import registrations
+    from services.accounts.models import Job
+    from shared.excel import SheetSpec, write_xlsx
+
+    job = Job(
+        id=uuid.uuid4(),
+        kind="import",
+        status="done",
+        created_by=world.agency_a.id,
+        unit_id=world.unit_a.id,
+        params={"file": "", "dry_run": False},
+        result={},
+    )
+    key = f"accounts/bulk-grants/{uuid.uuid4()}.xlsx"
+    buffer = io.BytesIO()
+    write_xlsx(buffer, [SheetSpec("x", ["a"], [["b"]])])
+    accounts_app.extensions["trace_files"].save(key, buffer.getvalue())
+    grant_job = Job(
+        id=uuid.uuid4(),
+        kind="bulk_grant",
+        status="done",
+        created_by=world.agency_a.id,
+        unit_id=world.unit_a.id,
+        params={"establishment_ids": []},
+        result={"file": key},
+    )
+    session.add_all([job, grant_job])
+    submitted = registrations.submit(
+        session,
+        actor=None,
+        kind="grant",
+        unit_id=world.unit_a1.id,
+        data={
+            "name": "Cơ sở xin cấp tài khoản",
+            "business_registration_no": "5799999999",
+            "representative": "Trần Thị Lan",
+            "phone": "0912000111",
+        },
+    )
+    session.commit()
+    world.extras.update(
+        job=job,
+        grant_job=grant_job,
+        registration=submitted.registration,
+        applicant_token=submitted.applicant_token,
+    )
+    return world

@@ -34,7 +34,14 @@ def deps() -> Deps:
 
 
 def register(api: Api) -> None:
-    from services.accounts.api import accounts, auth, establishments, units
+    from services.accounts.api import (
+        accounts,
+        auth,
+        establishments,
+        imports,
+        registrations,
+        units,
+    )
 
-    for module in (auth, units, establishments, accounts):
+    for module in (auth, units, establishments, imports, registrations, accounts):
         api.register_blueprint(module.blp, url_prefix=f"/api/v1/{module.PREFIX}")
