@@ -35,7 +35,38 @@ def broker_url(settings: Settings) -> str:
     return f"sqla+sqlite:///{path}"
 
 
+_configured: Celery | None = None
+
+
+def _conf(settings: Settings) -> dict[str, Any]:
+    return {
+        "broker_url": broker_url(settings),
+        "broker_connection_retry_on_startup": True,
+        "broker_transport_options": ({"visibility_timeout": 3600} if settings.redis_url else {}),
+        "task_ignore_result": True,
+        "result_backend": None,
+        "task_serializer": "json",
+        "accept_content": ["json"],
+        "task_acks_late": True,
+        "task_reject_on_worker_lost": True,
+        "worker_prefetch_multiplier": 1,
+        "worker_hijack_root_logger": False,
+        "task_default_queue": "default",
+        "task_queues": [Queue(name) for name in QUEUES],
+        "timezone": "Asia/Ho_Chi_Minh",
+        "enable_utc": True,
+    }
+
+
 def create_celery(settings: Settings, flask_apps: Mapping[str, Flask]) -> Celery:
+    """The app a worker (or beat, or a test) runs: tasks execute in their service's context."""
+    global _configured
+    from datetime import timedelta
+
+    from shared import jobs
+
+    jobs.STALE_AFTER = timedelta(seconds=settings.job_stale_seconds)
+
     class ServiceTask(Task):
         abstract = True
         service: str = "accounts"
@@ -45,30 +76,25 @@ def create_celery(settings: Settings, flask_apps: Mapping[str, Flask]) -> Celery
                 return self.run(*args, **kwargs)
 
     app = Celery("traceability", task_cls=ServiceTask)
-    app.conf.update(
-        broker_url=broker_url(settings),
-        broker_connection_retry_on_startup=True,
-        broker_transport_options=({"visibility_timeout": 3600} if settings.redis_url else {}),
-        task_ignore_result=True,
-        result_backend=None,
-        task_serializer="json",
-        accept_content=["json"],
-        task_acks_late=True,
-        task_reject_on_worker_lost=True,
-        worker_prefetch_multiplier=1,
-        worker_hijack_root_logger=False,
-        task_default_queue="default",
-        task_queues=[Queue(name) for name in QUEUES],
-        timezone="Asia/Ho_Chi_Minh",
-        enable_utc=True,
-        beat_schedule=_beat_schedule(),
-        include=list(TASK_MODULES),
-    )
+    app.conf.update(_conf(settings), beat_schedule=_beat_schedule(), include=list(TASK_MODULES))
     app.set_default()
     app.flask_apps = dict(flask_apps)
     for flask_app in flask_apps.values():
         flask_app.extensions["celery"] = app
+    _configured = app
     return app
+
+
+def ensure_producer(settings: Settings) -> Celery:
+    """Web processes only send tasks: make sure the default app points at our broker (and
+    never replace an app a worker or a test configured)."""
+    global _configured
+    if _configured is None:
+        app = Celery("traceability")
+        app.conf.update(_conf(settings))
+        app.set_default()
+        _configured = app
+    return _configured
 
 
 def _beat_schedule() -> dict[str, Any]:

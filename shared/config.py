@@ -238,6 +238,14 @@ SETTINGS_TABLE: tuple[Setting, ...] = (
         "3",
         int,
     ),
+    Setting(
+        "JOB_STALE_SECONDS",
+        "job_stale_seconds",
+        "A running job whose heartbeat is older "
+        "than this is taken to have lost its worker and is sent again.",
+        "60",
+        _positive_int,
+    ),
     Setting("LOG_FORMAT", "log_format", "`json` (default in production) or `text`.", None),
     Setting("LOG_LEVEL", "log_level", "Root log level.", "INFO"),
     Setting("PORT", "port", "Port of the embedded server (`make run`).", "8000", _positive_int),
@@ -287,6 +295,7 @@ class Settings:
     reports_url: str = "http://127.0.0.1:8000/reports"
     http_timeout_seconds: int = 5
     http_retries: int = 3
+    job_stale_seconds: int = 60
     log_format: str | None = None
     log_level: str = "INFO"
     port: int = 8000

@@ -118,6 +118,9 @@ def create_service_app(
             cache_seconds=settings.token_revocation_cache_seconds,
         ),
     )
+    from shared.celery_app import ensure_producer
+
+    app.extensions["celery"] = ensure_producer(settings)
     _request_ids(app)
     api = TraceApi(app)
     register_error_handlers(app)  # after Api(): ours replace flask-smorest's handlers

@@ -50,8 +50,10 @@ def run(
         }
         for done, establishment_id in enumerate(ids, start=1):
             establishment = establishments.get(establishment_id)
+            if establishment is not None and not covers_unit(session, actor, establishment.unit):
+                establishment = None  # out of scope: not even its name goes into the file
             reason = None
-            if establishment is None or not covers_unit(session, actor, establishment.unit):
+            if establishment is None:
                 reason = "Không tìm thấy trong phạm vi quản lý / not found in your scope"
             elif establishment_id in live:
                 reason = "Đã có tài khoản / already has an account"

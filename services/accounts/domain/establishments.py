@@ -90,8 +90,11 @@ def snapshot(establishment: Establishment) -> dict[str, Any]:
     return data
 
 
-def clean(values: Mapping[str, Any]) -> dict[str, Any]:
-    """Normalise and cross-check submitted fields; raise InvalidInput naming each problem."""
+def clean(values: Mapping[str, Any], current: Establishment | None = None) -> dict[str, Any]:
+    """Normalise and cross-check submitted fields; raise InvalidInput naming each problem.
+
+    For an edit, `current` is the stored establishment: fields not submitted are cross-checked
+    with their stored values (an expiry date alone must still follow the stored issue date)."""
     data: dict[str, Any] = {}
     problems: dict[str, list[Message]] = {}
     for key, value in values.items():
@@ -112,14 +115,18 @@ def clean(values: Mapping[str, Any]) -> dict[str, Any]:
             data[key] = value
     if "name" in data and not data["name"]:
         problems["name"] = [Message("Tên cơ sở không được để trống.", "A name is required.")]
-    issued, expires = data.get("certificate_issued_on"), data.get("certificate_expires_on")
+
+    def final(key: str) -> Any:
+        return data[key] if key in data else getattr(current, key, None)
+
+    issued, expires = final("certificate_issued_on"), final("certificate_expires_on")
     if issued and expires and expires < issued:
         problems["certificate_expires_on"] = [
             Message(
                 "Ngày hết hạn phải sau ngày cấp.", "The expiry date must follow the issue date."
             )
         ]
-    if data.get("ocop_stars") is not None and data.get("ocop") is False:
+    if final("ocop_stars") is not None and data.get("ocop") is False:
         problems["ocop_stars"] = [
             Message(
                 "Chỉ cơ sở tham gia OCOP mới có số sao.",
@@ -218,7 +225,7 @@ def update_fields(
 ) -> Establishment:
     require_manager(actor)
     check_version(establishment, expected_version)
-    data = clean(changes)
+    data = clean(changes, establishment)
     if "business_registration_no" in data:
         _registration_free(session, data["business_registration_no"], establishment.id)
     before = snapshot(establishment)
@@ -262,7 +269,7 @@ def move(
         return establishment
     now = utcnow()
     before_unit = establishment.unit_id
-    session.execute(
+    closed = session.execute(
         update(EstablishmentAssignment)
         .where(
             EstablishmentAssignment.establishment_id == establishment.id,
@@ -270,6 +277,17 @@ def move(
         )
         .values(valid_to=now)
     )
+    if not closed.rowcount:  # type: ignore[attr-defined]
+        # Registered before assignments were kept (the registry migration added the table
+        # without back-filling it): keep the old unit's period rather than losing it.
+        session.add(
+            EstablishmentAssignment(
+                establishment_id=establishment.id,
+                unit_id=before_unit,
+                valid_from=establishment.created_at,
+                valid_to=now,
+            )
+        )
     session.add(
         EstablishmentAssignment(establishment_id=establishment.id, unit_id=unit.id, valid_from=now)
     )

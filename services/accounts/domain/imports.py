@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from services.accounts.domain import layout
@@ -35,6 +35,7 @@ from services.accounts.models import (
     Unit,
 )
 from shared.auth import Principal
+from shared.bulk import insert_rows, rows_by_key
 from shared.db import utcnow
 from shared.excel import (
     CellError,
@@ -271,14 +272,12 @@ def _validate(
 
 def apply(session: Session, job: Job, results: list[RowResult], *, dry_run: bool) -> dict[str, int]:
     valid = [r for r in results if not r.messages]
-    numbers = [r.values["business_registration_no"] for r in valid]
-    existing: dict[str, Any] = {}
-    for chunk_start in range(0, len(numbers), 5000):
-        chunk = numbers[chunk_start : chunk_start + 5000]
-        for row in session.execute(
-            select(ESTABLISHMENTS).where(Establishment.business_registration_no.in_(chunk))
-        ).mappings():
-            existing[row["business_registration_no"]] = row
+    existing = rows_by_key(
+        session,
+        ESTABLISHMENTS,
+        "business_registration_no",
+        (r.values["business_registration_no"] for r in valid),
+    )
     now = utcnow()
     inserts, updates, assignments_open, moved = [], [], [], []
     for result in valid:
@@ -311,8 +310,7 @@ def apply(session: Session, job: Job, results: list[RowResult], *, dry_run: bool
             )
     if not dry_run:
         table = ESTABLISHMENTS
-        if inserts:
-            session.execute(insert(table), inserts)
+        insert_rows(session, table, inserts)
         if updates:
             session.execute(
                 update(table)
@@ -329,8 +327,7 @@ def apply(session: Session, job: Job, results: list[RowResult], *, dry_run: bool
                 )
                 .values(valid_to=now)
             )
-        if assignments_open:
-            session.execute(insert(ASSIGNMENTS), assignments_open)
+        insert_rows(session, ASSIGNMENTS, assignments_open)
     _write_report(session, job, results)
     counts = {"created": 0, "updated": 0, "unchanged": 0, "rejected": 0}
     for result in results:
@@ -384,10 +381,9 @@ def _jsonable(changes: dict[str, Any]) -> dict[str, Any]:
 
 
 def _write_report(session: Session, job: Job, results: list[RowResult]) -> None:
-    if not results:
-        return
-    session.execute(
-        insert(IMPORT_ROWS),
+    insert_rows(
+        session,
+        IMPORT_ROWS,
         [
             {
                 "job_id": job.id,

@@ -93,19 +93,7 @@ def submit(
             )
     cleaned = _clean_data(data)
     number = cleaned.get("business_registration_no")
-    existing = (
-        session.scalar(
-            select(Establishment).where(Establishment.business_registration_no == number)
-        )
-        if number
-        else None
-    )
-    if kind == "regrant" and existing is None:
-        raise InvalidInput.field(
-            "business_registration_no",
-            "Không tìm thấy cơ sở có số đăng ký này để cấp lại tài khoản.",
-            "No establishment with this registration number to re-grant an account to.",
-        )
+    existing = _existing_establishment(session, kind, number)
     token = secrets.token_urlsafe(24)
     registration = Registration(
         id=uuid.uuid4(),
@@ -132,6 +120,27 @@ def submit(
     return Submitted(registration, token)
 
 
+def _existing_establishment(
+    session: Session, kind: str, number: str | None
+) -> Establishment | None:
+    """The registered establishment the application is about (by its registration number);
+    a re-grant must name one."""
+    existing = (
+        session.scalar(
+            select(Establishment).where(Establishment.business_registration_no == number)
+        )
+        if number
+        else None
+    )
+    if kind == "regrant" and existing is None:
+        raise InvalidInput.field(
+            "business_registration_no",
+            "Không tìm thấy cơ sở có số đăng ký này để cấp lại tài khoản.",
+            "No establishment with this registration number to re-grant an account to.",
+        )
+    return existing
+
+
 def for_applicant(session: Session, registration_id: uuid.UUID, token: str) -> Registration:
     registration = session.get(Registration, registration_id)
     if (
@@ -153,8 +162,13 @@ def resubmit(session: Session, *, registration: Registration, data: dict[str, An
             extra={"status": registration.status},
         )
     before = {"status": registration.status}
-    registration.data = _clean_data(data)
-    registration.business_registration_no = registration.data.get("business_registration_no")
+    cleaned = _clean_data(data)
+    number = cleaned.get("business_registration_no")
+    # The corrected number decides which establishment the application is about.
+    existing = _existing_establishment(session, registration.kind, number)
+    registration.data = cleaned
+    registration.business_registration_no = number
+    registration.establishment_id = existing.id if existing else None
     registration.status = "submitted"
     session.flush()
     audit.record(
