@@ -20,6 +20,12 @@ import openpyxl
 import pytest
 import xlsxwriter
 
+from services.accounts.demo import (
+    HEADER_FIELDS,
+    TEMPLATE_HEADERS,
+    establishment_rows,
+    write_import_file,
+)
 from shared.errors import DomainError, InvalidInput
 from shared.excel import (
     CellError,
@@ -36,12 +42,6 @@ from shared.excel import (
     to_text,
     write_csv,
     write_xlsx,
-)
-from tests.generators import (
-    HEADER_FIELDS,
-    TEMPLATE_HEADERS,
-    establishment_rows,
-    write_import_file,
 )
 
 pytestmark = pytest.mark.smoke

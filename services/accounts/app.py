@@ -13,11 +13,13 @@ from flask import Flask
 from services.accounts.api import Deps, register
 from services.accounts.domain.login import Throttle, TokenIssuer
 from services.accounts.domain.revocation import Revocations
+from services.accounts.web import blp as web_blueprint
 from shared.auth import USER_KID, get_verifier
 from shared.config import ConfigError, Settings, load_settings
 from shared.files import file_store
 from shared.keys import ensure_local_secrets
 from shared.service import create_service_app
+from shared.web import init_web
 
 DESCRIPTION = """Management units, establishments, accounts and their lifecycle, login and
 tokens, and the audit log. Errors are RFC 9457 problem details (`application/problem+json`)
@@ -62,4 +64,6 @@ def create_app(settings: Settings | None = None) -> Flask:
     )
     app.extensions["trace_files"] = file_store(settings.var_dir)
     register(api)
+    init_web(app)
+    app.register_blueprint(web_blueprint)
     return app

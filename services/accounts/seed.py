@@ -9,6 +9,7 @@ import csv
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -149,12 +150,86 @@ def seed_demo(session: Session, *, admin_username: str, admin_password: str) -> 
         display_name=establishment.name,
         establishment=establishment,
     )
+    seed_establishments(session, units)
     session.flush()
     return [
         DemoLogin(admin_username, admin_password, "admin", "Tỉnh Quảng Ninh"),
         DemoLogin("halong.canbo", admin_password, "agency", units["HA-LONG"].name),
         DemoLogin("htx.halong", admin_password, "establishment", establishment.name),
     ]
+
+
+DEMO_ESTABLISHMENTS = 400
+
+
+def seed_establishments(session: Session, units: dict[str, Unit]) -> int:
+    """A few hundred realistic establishments across the 2024 units (once)."""
+    from datetime import date
+
+    from services.accounts.demo import establishment_rows
+    from services.accounts.domain.establishments import codes, search_text
+    from services.accounts.models import EstablishmentAssignment
+    from shared.text import fold
+
+    if (
+        session.scalar(
+            select(Establishment.id)
+            .where(Establishment.business_registration_no.like("57%"))
+            .limit(2)
+            .offset(1)
+        )
+        is not None
+    ):
+        return 0
+    leaves = [code for code, unit in units.items() if unit.level in {"district", "sub_department"}]
+    rows = establishment_rows(
+        DEMO_ESTABLISHMENTS, seed=2024, unit_codes=leaves, as_of=date(2026, 12, 1)
+    )
+    taken = set(session.scalars(select(Establishment.business_registration_no)))
+    for row in rows:
+        if row["business_registration_no"] in taken:
+            continue
+        establishment = Establishment(
+            id=uuid.uuid4(),
+            unit_id=units[str(row["unit_code"])].id,
+            activities=codes(cast(list[str], row["activities"])),
+            sectors=codes(cast(list[str], row["sectors"])),
+            **{
+                k: row[k]
+                for k in (
+                    "name",
+                    "business_registration_no",
+                    "business_registration_date",
+                    "tax_code",
+                    "address",
+                    "commune",
+                    "representative",
+                    "phone",
+                    "email",
+                    "food_safety_status",
+                    "certificate_no",
+                    "certificate_issuer",
+                    "certificate_issued_on",
+                    "certificate_expires_on",
+                    "commitment_signed_on",
+                    "commitment_receiving_unit",
+                    "ocop",
+                    "ocop_stars",
+                )
+            },
+        )
+        establishment.name_folded = fold(establishment.name)
+        establishment.search_text = search_text(
+            establishment.name, establishment.address, establishment.representative
+        )
+        session.add(establishment)
+        session.add(
+            EstablishmentAssignment(
+                establishment_id=establishment.id, unit_id=establishment.unit_id
+            )
+        )
+    session.flush()
+    return len(rows)
 
 
 def demo_unit_id(session: Session, code: str) -> uuid.UUID | None:

@@ -42,7 +42,7 @@ def _small_list(world: Any, session: Any) -> dict[str, Any]:
     import tempfile
     from pathlib import Path
 
-    from tests.generators import establishment_rows, write_import_file
+    from services.accounts.demo import establishment_rows, write_import_file
 
     with tempfile.TemporaryDirectory() as directory:
         path = Path(directory) / "list.xlsx"

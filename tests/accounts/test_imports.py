@@ -13,9 +13,9 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 
+from services.accounts.demo import establishment_rows, write_import_file
 from services.accounts.models import AuditEvent, Establishment, Job
 from tests.accounts.factories import auth
-from tests.generators import establishment_rows, write_import_file
 
 pytestmark = pytest.mark.smoke
 

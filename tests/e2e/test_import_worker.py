@@ -17,6 +17,7 @@ import pytest
 from celery import Celery
 from sqlalchemy import func, select
 
+from services.accounts.demo import establishment_rows, write_import_file
 from services.accounts.models import Establishment
 from services.accounts.seed import load_unit_rows
 from shared.celery_app import broker_url
@@ -25,7 +26,6 @@ from shared.db import Database
 from tests.conftest import free_port
 from tests.e2e.conftest import login
 from tests.e2e.procs import settings_env, start, start_gunicorn, stop, wait_http
-from tests.generators import establishment_rows, write_import_file
 
 pytestmark = [pytest.mark.postgres_only, pytest.mark.worker, pytest.mark.timeout(400)]
 

@@ -1,4 +1,4 @@
-"""Realistic Quảng Ninh establishment rows and import files, for tests and benchmarks.
+"""Realistic Quảng Ninh establishment rows and import files: the demo province, tests, benchmarks.
 
 Deterministic: the same `seed` (and `as_of`) gives the same rows. The import file follows the
 layout agencies already send: title rows above a table with Vietnamese headers.
