@@ -251,6 +251,13 @@ def _commit_failure(exc: Exception) -> Response:
 
     from shared.errors import Conflict, ServiceUnavailable, problem_response
 
+    from sqlalchemy.orm.exc import StaleDataError
+
+    if isinstance(exc, StaleDataError):
+        from shared.errors import PreconditionFailed
+
+        stale = PreconditionFailed()
+        return problem_response(stale.status, stale.code, stale.message)
     if isinstance(exc, IntegrityError):
         log.info("commit refused by a constraint: %s", exc.orig)
         err: Conflict | ServiceUnavailable = Conflict()

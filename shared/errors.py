@@ -317,6 +317,12 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception) -> Response:
         from sqlalchemy.exc import DBAPIError
+        from sqlalchemy.orm.exc import StaleDataError
+
+        if isinstance(exc, StaleDataError):
+            # Two saves raced past the If-Match check; the database's version check caught it.
+            stale = PreconditionFailed()
+            return problem_response(stale.status, stale.code, stale.message)
 
         if (isinstance(exc, DBAPIError) and exc.connection_invalidated) or _is_unavailable(exc):
             log.warning("dependency unavailable: %s", exc)

@@ -365,6 +365,9 @@ class BulkGrantIn(Schema):
 
 
 class RegistrationIn(_EstablishmentFields):
+    class Meta:
+        exclude = ("status",)  # an applicant does not decide whether it is open or closed
+
     kind = fields.String(
         load_default="grant",
         validate=validate.OneOf(REGISTRATION_KINDS),

@@ -23,9 +23,15 @@ def _csrf(client: Any, query: str = "") -> str:
 
 
 def _form(world: Any, **overrides: str) -> dict[str, str]:
-    return {"kind": "grant", "unit_id": str(world.unit_a1.id), "name": "Cơ sở Nước mắm Cái Rồng",
-            "business_registration_no": "5701111222", "representative": "Lê Thị Hoa",
-            "phone": "0912 345 678", **overrides}
+    return {
+        "kind": "grant",
+        "unit_id": str(world.unit_a1.id),
+        "name": "Cơ sở Nước mắm Cái Rồng",
+        "business_registration_no": "5701111222",
+        "representative": "Lê Thị Hoa",
+        "phone": "0912 345 678",
+        **overrides,
+    }
 
 
 def test_form_is_vietnamese_first_with_an_english_switch(client: Any, world: Any) -> None:
@@ -35,7 +41,8 @@ def test_form_is_vietnamese_first_with_an_english_switch(client: Any, world: Any
     en = client.get("/register?lang=en").get_data(as_text=True)
     assert "Application for a traceability account" in en
     assert "Application for a traceability account" in client.get("/register").get_data(
-        as_text=True)  # remembered in a cookie
+        as_text=True
+    )  # remembered in a cookie
 
 
 def test_submit_then_follow_the_application(client: Any, world: Any, session: Any) -> None:
@@ -48,8 +55,9 @@ def test_submit_then_follow_the_application(client: Any, world: Any, session: An
     status = client.get(link.group(1).replace("http://localhost", ""))
     assert status.status_code == 200
     assert "Đang chờ xem xét" in status.get_data(as_text=True)
-    stored = session.scalar(select(Registration).where(
-        Registration.business_registration_no == "5701111222"))
+    stored = session.scalar(
+        select(Registration).where(Registration.business_registration_no == "5701111222")
+    )
     assert stored.data["name"] == "Cơ sở Nước mắm Cái Rồng"
 
 
@@ -59,15 +67,23 @@ def test_without_csrf_token_nothing_is_submitted(client: Any, world: Any, sessio
     assert response.status_code == 400
     response = client.post("/register", data={**_form(world), "_csrf": "forged"})
     assert response.status_code == 400
-    assert session.scalar(select(Registration).where(
-        Registration.business_registration_no == "5701111222")) is None
+    assert (
+        session.scalar(
+            select(Registration).where(Registration.business_registration_no == "5701111222")
+        )
+        is None
+    )
 
 
 def test_errors_are_shown_next_to_the_fields_and_values_kept(client: Any, world: Any) -> None:
     token = _csrf(client)
-    response = client.post("/register", data={
-        **_form(world, name="", phone="gọi tôi", representative="<script>alert(1)</script>"),
-        "_csrf": token})
+    response = client.post(
+        "/register",
+        data={
+            **_form(world, name="", phone="gọi tôi", representative="<script>alert(1)</script>"),
+            "_csrf": token,
+        },
+    )
     assert response.status_code == 422
     html = response.get_data(as_text=True)
     assert "Vui lòng sửa các mục" in html

@@ -232,6 +232,13 @@ def upgrade() -> None:
 
     conn = op.get_bind()
     rows = conn.execute(sa.text("SELECT id, name, address FROM establishments")).all()
+    # Every establishment starts its assignment history under its current unit.
+    conn.execute(
+        sa.text(
+            "INSERT INTO establishment_assignments (establishment_id, unit_id, valid_from) "
+            "SELECT id, unit_id, created_at FROM establishments"
+        )
+    )
     for row in rows:
         conn.execute(
             sa.text("UPDATE establishments SET search_text = :t WHERE id = :id"),
