@@ -248,10 +248,9 @@ def init_app(app: Flask, database: Database) -> None:
 
 def _commit_failure(exc: Exception) -> Response:
     from sqlalchemy.exc import IntegrityError, OperationalError
+    from sqlalchemy.orm.exc import StaleDataError
 
     from shared.errors import Conflict, ServiceUnavailable, problem_response
-
-    from sqlalchemy.orm.exc import StaleDataError
 
     if isinstance(exc, StaleDataError):
         from shared.errors import PreconditionFailed
