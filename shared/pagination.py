@@ -9,7 +9,13 @@ from sqlalchemy.orm import Session
 
 
 def count(session: Session, stmt: Select[Any]) -> int:
-    return session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
+    """Rows `stmt` would return. The select list is replaced by count(*), so per-row
+    expressions (e.g. an EXISTS flag) are not evaluated for rows no page will show; a
+    statement with GROUP BY or DISTINCT is counted as a subquery."""
+    if stmt._group_by_clauses or stmt._distinct:
+        return session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
+    counted = stmt.with_only_columns(func.count(), maintain_column_froms=True).order_by(None)
+    return session.scalar(counted) or 0
 
 
 def paginate(session: Session, stmt: Select[Any], pagination_parameters: Any) -> list[Any]:

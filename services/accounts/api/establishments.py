@@ -49,12 +49,14 @@ def list_establishments(args: dict[str, Any], pagination_parameters: Any) -> lis
     principal = authenticated()
     session = request_session()
     stmt = establishment_query(session, principal, args)
-    pagination_parameters.item_count = count(session, stmt)
+    total = count(session, stmt)
+    pagination_parameters.item_count = total
     return rows_with_flags(
         session,
         stmt,
         offset=pagination_parameters.first_item,
         limit=pagination_parameters.page_size,
+        matches=total,
     )
 
 

@@ -12,7 +12,7 @@ import uuid
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Select, and_, exists, select
+from sqlalchemy import Select, and_, exists, literal, select
 from sqlalchemy.orm import Session
 
 from services.accounts.domain import scope
@@ -37,7 +37,8 @@ def establishment_query(
         stmt = stmt.where(Establishment.id == principal.establishment_id)
     else:
         scope.require_manager(principal)
-        stmt = stmt.where(Establishment.unit_id.in_(scope.units_in_scope(session, principal)))
+        if not principal.is_admin:  # an administrator's scope is everything: no filter
+            stmt = stmt.where(Establishment.unit_id.in_(scope.units_in_scope(session, principal)))
     unit_id: uuid.UUID | None = filters.get("unit_id")
     if unit_id:
         unit = scope.get_unit_for(session, principal, unit_id)
@@ -78,10 +79,25 @@ def _certificate_condition(state: str, today: date | None) -> Any:
     return conditions[state]
 
 
+# Below this many matches, sorting the matches beats walking the name index in order: with
+# few matches and a LIMIT, PostgreSQL would otherwise scan the whole index looking for them.
+SORT_MATCHES_BELOW = 5000
+
+
 def rows_with_flags(
-    session: Session, stmt: Select[Any], *, offset: int = 0, limit: int | None = None
+    session: Session,
+    stmt: Select[Any],
+    *,
+    offset: int = 0,
+    limit: int | None = None,
+    matches: int | None = None,
 ) -> list[Establishment]:
-    """Run the query; each establishment gets its `has_account` flag as an attribute."""
+    """Run the query; each establishment gets its `has_account` flag as an attribute.
+    `matches` (the count the caller already has) picks the cheaper way to order."""
+    if matches is not None and matches < SORT_MATCHES_BELOW:
+        stmt = stmt.order_by(None).order_by(
+            Establishment.name_folded + literal(""), Establishment.id
+        )
     if limit is not None:
         stmt = stmt.offset(offset).limit(limit)
     out = []
