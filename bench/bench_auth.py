@@ -28,6 +28,7 @@ from typing import Any
 
 import httpx
 import jwt
+from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
 from cryptography.hazmat.primitives.serialization import load_pem_public_key
 from flask import Flask
 
@@ -124,6 +125,8 @@ def bench_verify(keys: Keys, redis_url: str, token: str) -> list[tuple[str, Stat
         public_key_pem=keys.public_pem, service_secret="bench", store=store, cache_seconds=1e-9
     )
     public_key = load_pem_public_key(keys.public_pem.encode())
+    if not isinstance(public_key, RSAPublicKey):
+        raise TypeError("the bench key pair must be RSA")
     progress(f"verify(), warm cache, {WARM_N:,} calls")
     warm_samples = _timed(lambda: warm.verify(token), WARM_N, warmup=500)
     progress(f"verify(), cold cache, {COLD_N:,} calls")
@@ -527,6 +530,7 @@ def main() -> str:
         f"- Command: `{COMMAND}` (from the project root; whole run took {elapsed:.0f} s)",
         f"- Load average (1/5/15 min) at start: {load_before}; at end: {load_after} "
         f"({os.cpu_count()} CPUs; anything else running skews these figures)",
+        f"- Code: git {common.git_revision()}",
         f"- Services: PostgreSQL {pg_version}, Redis {redis_version}, both on loopback",
         f"- Libraries: PyJWT {version('PyJWT')}, cryptography {version('cryptography')}, "
         f"argon2-cffi {version('argon2-cffi')}, Flask {version('flask')}, "
@@ -615,9 +619,9 @@ def main() -> str:
         f"Observation, not a timing: {SAME_ACCOUNT_LOGINS} logins of one and the same account "
         f"from {GUNICORN_THREADS} threads at once answered "
         + ", ".join(f"{status}: {count}" for status, count in load.same_account_statuses.items())
-        + ". Concurrent logins of one account race on the account row's optimistic "
-        "`version` (the login updates `last_login_at`), and the loser's StaleDataError "
-        "surfaces as a 500 rather than a retry or a 409.",
+        + ". Every login updates the account row (`last_login_at`), which carries an "
+        "optimistic `version`; when logins of one account overlap, all but one lose that "
+        "race, and any answer other than 200 above is such a refused login.",
         "",
     ]
     return "\n".join(sections)

@@ -20,7 +20,7 @@ from pathlib import Path
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine, make_url
 
-from shared.config import Settings
+from shared.config import PROJECT_ROOT, Settings
 
 DEFAULT_SERVER_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/14"
@@ -87,6 +87,23 @@ def load_average() -> str:
     except OSError:  # pragma: no cover - not available
         return "unknown"
     return f"{one:.2f} / {five:.2f} / {fifteen:.2f}"
+
+
+def git_revision() -> str:
+    """The commit measured, marked when the working tree differs from it."""
+    import subprocess
+
+    def git(*args: str) -> str:
+        return subprocess.run(
+            ["git", *args], cwd=PROJECT_ROOT, capture_output=True, text=True, check=True
+        ).stdout.strip()
+
+    try:
+        commit = git("rev-parse", "--short", "HEAD")
+        dirty = bool(git("status", "--porcelain", "--untracked-files=no"))
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown (not a git checkout)"
+    return f"{commit} + uncommitted changes" if dirty else commit
 
 
 # --- statistics -------------------------------------------------------------------------------

@@ -187,11 +187,11 @@ def execute(
         result = body(context)
     except TRANSIENT as exc:
         heartbeat.stop()
-        _release(db, model, job_uuid, me)
         retries = getattr(task.request, "retries", 0)
         if retries >= MAX_ATTEMPTS:
             _fail(db, model, job_uuid, me, ServiceUnavailable())
             return "failed"
+        _release(db, model, job_uuid, me)
         log.warning("job %s: transient error, retrying: %s", job_id, exc)
         raise task.retry(exc=exc, countdown=min(300, 2 ** (retries + 1))) from exc
     except DomainError as exc:
