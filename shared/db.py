@@ -104,10 +104,6 @@ def create_db_engine(url: str, **kwargs: Any) -> Engine:
         _sqlite_pragmas(engine)
         return engine
     kwargs.setdefault("pool_pre_ping", True)
-    # psycopg prepares a statement after 5 runs, and PostgreSQL may then switch it to a
-    # generic plan that ignores the values — a search scoped by a unit's path went from 1 ms
-    # to 100 ms that way. Plans stay custom; parsing is still saved.
-    kwargs.setdefault("connect_args", {"options": "-c plan_cache_mode=force_custom_plan"})
     if "poolclass" not in kwargs:
         kwargs.setdefault("pool_size", 5)
         kwargs.setdefault("max_overflow", 10)

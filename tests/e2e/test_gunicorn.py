@@ -102,3 +102,13 @@ def test_suspension_ends_tokens_in_every_worker_within_five_seconds(
     assert refused_after is not None, "old token still accepted after 10 s"
     assert refused_after < 5.0
     Path(seeded.var_dir, "revocation-latency.txt").write_text(f"{refused_after:.2f}\n")
+
+
+def test_the_same_account_logs_in_from_several_places_at_once(servers: list[str]) -> None:
+    """Logins write bookkeeping (last login) without the optimistic version: none refuses
+    another (they did, with 412/500, before)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        statuses = list(pool.map(lambda i: login(servers[i % 2], "admin").status_code, range(18)))
+    assert statuses == [200] * 18

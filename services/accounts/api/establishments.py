@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from services.accounts.domain import establishments as establishment_ops
 from services.accounts.domain import exports, scope
-from services.accounts.domain.search import establishment_query, rows_with_flags
+from services.accounts.domain.search import establishment_query, rows_with_flags, search_page
 from services.accounts.models import AuditEvent, Establishment, EstablishmentAssignment
 from services.accounts.schemas import (
     EstablishmentHistoryOut,
@@ -49,6 +49,15 @@ def list_establishments(args: dict[str, Any], pagination_parameters: Any) -> lis
     principal = authenticated()
     session = request_session()
     stmt = establishment_query(session, principal, args)
+    if args.get("q"):
+        rows, total = search_page(
+            session,
+            stmt,
+            offset=pagination_parameters.first_item,
+            limit=pagination_parameters.page_size,
+        )
+        pagination_parameters.item_count = total
+        return rows
     total = count(session, stmt)
     pagination_parameters.item_count = total
     return rows_with_flags(

@@ -22,8 +22,9 @@ from datetime import timedelta
 from typing import Any
 
 import jwt
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from services.accounts.domain import audit, names, passwords
 from services.accounts.domain.revocation import Revocations
@@ -183,9 +184,19 @@ def login(
             )
         raise WRONG_CREDENTIALS
     throttle.succeeded(login_name)
+    # Bookkeeping, not an edit: written without the optimistic version, so two devices
+    # logging in at the same moment do not refuse each other.
+    bookkeeping: dict[str, Any] = {"last_login_at": utcnow()}
     if passwords.needs_rehash(account.password_hash):
-        account.password_hash = passwords.hash_password(password)
-    account.last_login_at = utcnow()
+        bookkeeping["password_hash"] = passwords.hash_password(password)
+    session.execute(
+        update(Account)
+        .where(Account.id == account.id)
+        .values(**bookkeeping)
+        .execution_options(synchronize_session=False)
+    )
+    for key, value in bookkeeping.items():
+        set_committed_value(account, key, value)
     pair = _open_session(session, account, issuer, user_agent)
     audit.record(
         session,
