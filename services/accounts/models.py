@@ -261,7 +261,7 @@ class ImportRow(Base):
     outcome: Mapped[str] = mapped_column(String(16))
     business_registration_no: Mapped[str | None] = mapped_column(String(32))
     name: Mapped[str | None] = mapped_column(String(255))
-    establishment_id: Mapped[uuid.UUID | None]
+    establishment_id: Mapped[uuid.UUID | None] = mapped_column(index=True)
     messages: Mapped[list[dict[str, str]] | None] = mapped_column(JSONType)
     # For an updated row: {field: [before, after]} — the establishment's history of the import.
     changes: Mapped[dict[str, Any] | None] = mapped_column(JSONType)

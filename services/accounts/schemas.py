@@ -230,9 +230,21 @@ class AssignmentOut(Schema):
     valid_to = fields.DateTime(allow_none=True)
 
 
+class ImportChangeOut(Schema):
+    job_id = fields.UUID()
+    at = fields.DateTime(allow_none=True)
+    by = fields.UUID(allow_none=True)
+    row_number = fields.Integer()
+    outcome = fields.String(metadata={"description": "created or updated"})
+    changes = fields.Dict(allow_none=True, metadata={"description": "{field: [before, after]}"})
+
+
 class EstablishmentHistoryOut(Schema):
     assignments = fields.List(fields.Nested(AssignmentOut))
     events = fields.List(fields.Nested(lambda: AuditOut()))
+    imports = fields.List(
+        fields.Nested(ImportChangeOut), metadata={"description": "Changes made by Excel imports"}
+    )
 
 
 # --- accounts ---------------------------------------------------------------------------------

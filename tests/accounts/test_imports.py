@@ -87,6 +87,8 @@ def test_import_creates_then_is_idempotent_then_updates(
         f"/api/v1/establishments/{moved.id}/history", headers=auth(world.token("agency_a"))
     ).json
     assert len(history["assignments"]) == 2
+    assert [i["outcome"] for i in history["imports"]] == ["created", "updated"]
+    assert set(history["imports"][1]["changes"]) == {"unit_id"}
 
 
 def test_dry_run_writes_nothing_but_reports(

@@ -13,7 +13,13 @@ from sqlalchemy import select
 from services.accounts.domain import establishments as establishment_ops
 from services.accounts.domain import exports, scope
 from services.accounts.domain.search import establishment_query, rows_with_flags, search_page
-from services.accounts.models import AuditEvent, Establishment, EstablishmentAssignment
+from services.accounts.models import (
+    AuditEvent,
+    Establishment,
+    EstablishmentAssignment,
+    ImportRow,
+    Job,
+)
 from services.accounts.schemas import (
     EstablishmentHistoryOut,
     EstablishmentIn,
@@ -133,7 +139,8 @@ def move_establishment(body: dict[str, Any], establishment_id: uuid.UUID) -> Any
 @blp.get("/<uuid:establishment_id>/history")
 @blp.response(200, EstablishmentHistoryOut)
 def establishment_history(establishment_id: uuid.UUID) -> dict[str, Any]:
-    """Which unit managed it when, and every change with before/after, oldest first."""
+    """Which unit managed it when, every change with before/after, and what imports changed,
+    oldest first."""
     principal = authenticated()
     session = request_session()
     scope.require_manager(principal)
@@ -156,6 +163,27 @@ def establishment_history(establishment_id: uuid.UUID) -> dict[str, Any]:
                 .order_by(AuditEvent.id)
             )
         ),
+        "imports": [
+            {
+                "job_id": job.id,
+                "at": job.finished_at,
+                "by": job.created_by,
+                "row_number": row.row_number,
+                "outcome": row.outcome,
+                "changes": row.changes,
+            }
+            for row, job in session.execute(
+                select(ImportRow, Job)
+                .join(Job, Job.id == ImportRow.job_id)
+                .where(
+                    ImportRow.establishment_id == establishment.id,
+                    ImportRow.outcome.in_(("created", "updated")),
+                    Job.status == "done",
+                )
+                .order_by(Job.finished_at, Job.id)
+            )
+            if not (job.params or {}).get("dry_run")
+        ],
     }
 
 

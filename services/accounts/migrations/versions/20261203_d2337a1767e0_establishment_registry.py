@@ -90,6 +90,9 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("import_rows", schema=None) as batch_op:
         batch_op.create_index("ix_import_rows_job_outcome", ["job_id", "outcome"], unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_import_rows_establishment_id"), ["establishment_id"], unique=False
+        )
 
     op.create_table(
         "establishment_assignments",
