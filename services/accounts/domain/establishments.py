@@ -63,8 +63,17 @@ def code_list(stored: str | None) -> list[str]:
     return [v for v in (stored or "").split("|") if v]
 
 
-def search_text(name: str | None, address: str | None, representative: str | None) -> str:
-    return fold(" ".join(v for v in (name, address, representative) if v))
+def search_text(
+    name: str | None,
+    address: str | None,
+    representative: str | None,
+    *,
+    name_folded: str | None = None,
+) -> str:
+    """fold(name + address + representative); pass `name_folded` when already computed."""
+    rest = fold(" ".join(v for v in (address, representative) if v))
+    head = name_folded if name_folded is not None else fold(name or "")
+    return f"{head} {rest}".strip()
 
 
 def certificate_state(establishment: Any, today: date | None = None) -> str | None:

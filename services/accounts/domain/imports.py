@@ -346,9 +346,9 @@ def _row_for_insert(
         version=1,
         created_at=now,
         updated_at=now,
-        name_folded=fold(values["name"]),
+        name_folded=(folded := fold(values["name"])),
         search_text=search_text(
-            values["name"], values.get("address"), values.get("representative")
+            None, values.get("address"), values.get("representative"), name_folded=folded
         ),
     )
     return row
@@ -361,9 +361,9 @@ def _row_for_update(current: Any, values: dict[str, Any], now: Any) -> dict[str,
         unit_id=values["unit_id"],
         version=current["version"] + 1,
         updated_at=now,
-        name_folded=fold(values["name"]),
+        name_folded=(folded := fold(values["name"])),
         search_text=search_text(
-            values["name"], values.get("address"), values.get("representative")
+            None, values.get("address"), values.get("representative"), name_folded=folded
         ),
     )
     return row
