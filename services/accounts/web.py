@@ -18,12 +18,11 @@ from services.accounts.domain import registrations as registration_ops
 from services.accounts.models import ACTIVITIES, SECTORS, Unit
 from services.accounts.schemas import RegistrationIn
 from shared.db import request_session
-from shared.errors import DomainError, TooManyRequests, flatten_field_errors
+from shared.errors import DomainError, flatten_field_errors
 from shared.web import check_csrf
 
 blp = Blueprint("accounts_web", __name__, template_folder="templates")
 
-PUBLIC_LIMIT = 10
 FORM_FIELDS = (
     "kind",
     "unit_id",
@@ -69,9 +68,7 @@ def register() -> Any:
     problem: dict[str, str] | None = None
     if request.method == "POST":
         check_csrf()
-        store = current_app.extensions["trace_kv"]
-        if store.incr(f"registration:ip:{request.remote_addr}", 3600) > PUBLIC_LIMIT:
-            raise TooManyRequests(headers={"Retry-After": "3600"})
+        registration_ops.throttle_public(current_app.extensions["trace_kv"], request.remote_addr)
         values = _form_data()
         try:
             body = RegistrationIn().load(values)

@@ -25,19 +25,15 @@ from services.accounts.schemas import (
 )
 from shared.auth import authenticated, current_principal
 from shared.db import request_session
-from shared.errors import NotFound, TooManyRequests
+from shared.errors import NotFound
 from shared.pagination import paginate
 
 PREFIX = "registrations"
 blp = Blueprint("registrations", __name__, description="Applications for accounts (Mẫu 03)")
 
-PUBLIC_LIMIT = 10  # applications per client address per hour
-
 
 def _throttle_public() -> None:
-    store = current_app.extensions["trace_kv"]
-    if store.incr(f"registration:ip:{request.remote_addr}", 3600) > PUBLIC_LIMIT:
-        raise TooManyRequests(headers={"Retry-After": "3600"})
+    registration_ops.throttle_public(current_app.extensions["trace_kv"], request.remote_addr)
 
 
 def _split(body: dict[str, Any]) -> tuple[str, uuid.UUID, dict[str, Any]]:

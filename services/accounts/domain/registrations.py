@@ -26,10 +26,19 @@ from services.accounts.domain.scope import covers_unit, require_manager
 from services.accounts.models import Account, Establishment, Registration, Unit
 from shared.auth import Principal
 from shared.db import utcnow
-from shared.errors import Conflict, Forbidden, InvalidInput, NotFound
+from shared.errors import Conflict, Forbidden, InvalidInput, NotFound, TooManyRequests
+from shared.kv import KeyValueStore
 from shared.text import nfc
 
 ESTABLISHMENT_KEYS = establishment_ops.FIELDS
+PUBLIC_LIMIT = 10  # applications (and answers) per client address per hour, without login
+PUBLIC_WINDOW_SECONDS = 3600
+
+
+def throttle_public(store: KeyValueStore, client: str | None) -> None:
+    """The public form and API share one budget per address, across every process."""
+    if store.incr(f"registration:ip:{client}", PUBLIC_WINDOW_SECONDS) > PUBLIC_LIMIT:
+        raise TooManyRequests(headers={"Retry-After": str(PUBLIC_WINDOW_SECONDS)})
 
 
 @dataclass(frozen=True)
