@@ -54,8 +54,10 @@ def purge_sessions() -> int:
     return purged
 
 
-def _files() -> Any:
-    return current_app.extensions["trace_files"]
+def _run(task: Any, job_id: str, body: Any) -> str:
+    """A job task: the job row and the service's file store, then the domain body."""
+    store = current_app.extensions["trace_files"]
+    return jobs.execute(task, get_database(), Job, job_id, lambda context: body(context, store))
 
 
 @shared_task(
@@ -67,13 +69,12 @@ def _files() -> Any:
 )
 def run_import(self: Any, job_id: str) -> str:
     """Import an Excel list of establishments (see domain/imports.py)."""
-    store = _files()
-    return jobs.execute(
+    return _run(
         self,
-        get_database(),
-        Job,
         job_id,
-        lambda context: imports.run(context, load_file=lambda key: store.path(key).read_bytes()),
+        lambda context, store: imports.run(
+            context, load_file=lambda key: store.path(key).read_bytes()
+        ),
     )
 
 
@@ -85,13 +86,13 @@ def run_import(self: Any, job_id: str) -> str:
     max_retries=jobs.MAX_ATTEMPTS,
 )
 def run_bulk_grant(self: Any, job_id: str) -> str:
-    store = _files()
-    return jobs.execute(
+    """Grant accounts to many establishments (see domain/bulk_grant.py)."""
+    return _run(
         self,
-        get_database(),
-        Job,
         job_id,
-        lambda context: bulk_grant.run(context, save_file=store.save, file_exists=store.exists),
+        lambda context, store: bulk_grant.run(
+            context, save_file=store.save, file_exists=store.exists
+        ),
     )
 
 

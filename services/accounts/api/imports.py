@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from services.accounts.domain import exports, layout, scope
 from services.accounts.domain.imports import report_rows_xlsx
-from services.accounts.models import ImportRow, Job, Unit
+from services.accounts.models import ImportRow, Job
 from services.accounts.schemas import (
     BulkGrantIn,
     ImportRowOut,
@@ -39,28 +39,7 @@ def _files() -> FileStore:
 
 
 def _job_for(principal: Principal, job_id: uuid.UUID, kind: str | None = None) -> Job:
-    """A job is visible to whoever started it, to admins, and to agencies above its unit."""
-    session = request_session()
-    job = session.get(Job, job_id)
-    visible = (
-        job is not None
-        and (kind is None or job.kind == kind)
-        and (
-            principal.is_admin
-            or job.created_by == principal.account_id
-            or (
-                principal.role == "agency"
-                and job.unit_id is not None
-                and session.scalar(
-                    scope.units_in_scope(session, principal).where(Unit.id == job.unit_id)
-                )
-                is not None
-            )
-        )
-    )
-    if job is None or not visible:
-        raise NotFound("Không tìm thấy công việc.", "Job not found.")
-    return job
+    return scope.get_job_for(request_session(), principal, job_id, kind)
 
 
 @blp.get("/import-template.xlsx")
@@ -196,9 +175,7 @@ def start_bulk_grant(body: dict[str, Any]) -> Job:
 def bulk_grant_result(job_id: uuid.UUID) -> Response:
     """The granted logins and one-time passwords — only for the officer who started the job."""
     principal = authenticated()
-    job = _job_for(principal, job_id, "bulk_grant")
-    if job.created_by != principal.account_id:
-        raise NotFound("Không tìm thấy công việc.", "Job not found.")
+    job = scope.get_job_for(request_session(), principal, job_id, "bulk_grant", starter_only=True)
     key = (job.result or {}).get("file")
     if job.status != "done" or not key or not _files().exists(key):
         raise NotFound(

@@ -53,13 +53,6 @@ def audit_unit(account: Account) -> uuid.UUID | None:
     return account.unit_id
 
 
-def _reason(reason: str | None, *, required: bool) -> str | None:
-    cleaned = nfc(reason or "")
-    if required and not cleaned:
-        raise InvalidInput.field("reason", "Cần nêu lý do.", "A reason is required.")
-    return cleaned or None
-
-
 def _username_free(session: Session, username: str, account_id: uuid.UUID | None) -> None:
     taken_by = session.scalar(
         select(UsernameHistory.account_id).where(UsernameHistory.username == username)
@@ -180,7 +173,7 @@ def grant(
         target_type="account",
         target_id=account.id,
         unit_id=audit_unit(account),
-        reason=_reason(reason, required=False),
+        reason=audit.reason_text(reason, required=False),
         after=snapshot(account),
     )
     return Granted(account, otp)
@@ -218,7 +211,7 @@ def _transition(
             code="invalid_state",
             extra={"status": account.status},
         )
-    why = _reason(reason, required=reason_required)
+    why = audit.reason_text(reason, required=reason_required)
     before = snapshot(account)
     account.status = to_status
     if end_sessions:
@@ -347,7 +340,7 @@ def regrant(
                 "The establishment already has another account in use.",
                 code="establishment_has_account",
             )
-    why = _reason(reason, required=True)
+    why = audit.reason_text(reason, required=True)
     before = snapshot(account)
     account.status = "active"
     otp = _new_one_time_password(session, account, revocations, "account.regrant")
@@ -382,7 +375,7 @@ def reissue_password(
             code="invalid_state",
             extra={"status": account.status},
         )
-    why = _reason(reason, required=True)
+    why = audit.reason_text(reason, required=True)
     before = snapshot(account)
     otp = _new_one_time_password(session, account, revocations, "account.password_reissue")
     session.flush()
@@ -436,7 +429,7 @@ def rename(
         target_type="account",
         target_id=account.id,
         unit_id=audit_unit(account),
-        reason=_reason(reason, required=False),
+        reason=audit.reason_text(reason, required=False),
         before=before,
         after=snapshot(account),
     )

@@ -10,7 +10,17 @@ from sqlalchemy.orm import Session
 
 from services.accounts.models import AuditEvent
 from shared.auth import Principal
+from shared.errors import InvalidInput
 from shared.logs import current_request_id
+from shared.text import nfc
+
+
+def reason_text(reason: str | None, *, required: bool = True) -> str | None:
+    """The reason (lý do) an action records: NFC, never blank when the action needs one."""
+    cleaned = nfc(reason or "")
+    if required and not cleaned:
+        raise InvalidInput.field("reason", "Cần nêu lý do.", "A reason is required.")
+    return cleaned or None
 
 
 def record(

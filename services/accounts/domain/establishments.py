@@ -271,8 +271,7 @@ def move(
     actor's scope. The assignment history keeps who managed it when."""
     require_manager(actor)
     check_version(establishment, expected_version)
-    if not nfc(reason or ""):
-        raise InvalidInput.field("reason", "Cần nêu lý do.", "A reason is required.")
+    why = audit.reason_text(reason)
     unit = _unit_in_scope(session, actor, unit_id)
     if unit.id == establishment.unit_id:
         return establishment
@@ -310,7 +309,7 @@ def move(
         target_type="establishment",
         target_id=establishment.id,
         unit_id=unit.id,
-        reason=nfc(reason),
+        reason=why,
         before={"unit_id": before_unit},
         after={"unit_id": unit.id},
     )

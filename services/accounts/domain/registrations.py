@@ -244,7 +244,7 @@ def request_changes(
         actor,
         registration,
         "changes_requested",
-        _required(reason),
+        audit.reason_text(reason),
         "registration.request_changes",
     )
 
@@ -254,15 +254,8 @@ def reject(
 ) -> Registration:
     _decidable(session, actor, registration)
     return _decide(
-        session, actor, registration, "rejected", _required(reason), "registration.reject"
+        session, actor, registration, "rejected", audit.reason_text(reason), "registration.reject"
     )
-
-
-def _required(reason: str | None) -> str:
-    cleaned = nfc(reason or "")
-    if not cleaned:
-        raise InvalidInput.field("reason", "Cần nêu lý do.", "A reason is required.")
-    return cleaned
 
 
 def approve(

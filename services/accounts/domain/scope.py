@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import Select, false, select
 from sqlalchemy.orm import Session
 
-from services.accounts.models import Account, Establishment, Unit
+from services.accounts.models import Account, Establishment, Job, Unit
 from shared.auth import Principal
 from shared.errors import Forbidden, NotFound
 
@@ -137,3 +137,34 @@ def get_establishment_for(
     if not allowed:
         raise NotFound("Không tìm thấy cơ sở.", "Establishment not found.")
     return establishment
+
+
+def get_job_for(
+    session: Session,
+    principal: Principal,
+    job_id: uuid.UUID,
+    kind: str | None = None,
+    *,
+    starter_only: bool = False,
+) -> Job:
+    """A job is seen by whoever started it, by administrators, and by agencies above its
+    unit; `starter_only` (a bulk grant's one-time passwords) narrows it to its starter."""
+    job = session.get(Job, job_id)
+    if job is None or (kind is not None and job.kind != kind):
+        raise NotFound("Không tìm thấy công việc.", "Job not found.")
+    started_it = job.created_by is not None and job.created_by == principal.account_id
+    visible = started_it or (
+        not starter_only
+        and (
+            principal.is_admin
+            or (
+                principal.role == "agency"
+                and job.unit_id is not None
+                and session.scalar(units_in_scope(session, principal).where(Unit.id == job.unit_id))
+                is not None
+            )
+        )
+    )
+    if not visible:
+        raise NotFound("Không tìm thấy công việc.", "Job not found.")
+    return job

@@ -235,8 +235,7 @@ def retire_unit(
         raise Conflict(
             "Đơn vị đã ngừng hoạt động.", "The unit is already retired.", code="unit_retired"
         )
-    if not reason or not reason.strip():
-        raise InvalidInput.field("reason", "Cần nêu lý do.", "A reason is required.")
+    why = audit.reason_text(reason)
     blockers = {
         "active_children": session.scalar(
             select(func.count())
@@ -265,7 +264,7 @@ def retire_unit(
     before = snapshot(unit)
     unit.status = "retired"
     unit.retired_at = utcnow()
-    unit.retired_reason = nfc(reason)
+    unit.retired_reason = why
     session.flush()
     audit.record(
         session,
