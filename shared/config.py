@@ -246,6 +246,30 @@ SETTINGS_TABLE: tuple[Setting, ...] = (
         "60",
         _positive_int,
     ),
+    Setting(
+        "UPLOAD_MAX_MB",
+        "upload_max_mb",
+        "Largest uploaded document or image (certificate scans, product photos, diary "
+        "attachments), in MiB.",
+        "10",
+        _positive_int,
+    ),
+    Setting(
+        "RECALL_DECISION_HOURS",
+        "recall_decision_hours",
+        "Hours an authority has to issue a recall decision after unsafe food is found "
+        "(Circular 17/2021: 24).",
+        "24",
+        _positive_int,
+    ),
+    Setting(
+        "RECALL_HANDLING_WORKING_DAYS",
+        "recall_handling_working_days",
+        "Working days an authority has to decide on handling after a recall's result report "
+        "(Circular 17/2021: 3).",
+        "3",
+        _positive_int,
+    ),
     Setting("LOG_FORMAT", "log_format", "`json` (default in production) or `text`.", None),
     Setting("LOG_LEVEL", "log_level", "Root log level.", "INFO"),
     Setting("PORT", "port", "Port of the embedded server (`make run`).", "8000", _positive_int),
@@ -296,6 +320,9 @@ class Settings:
     http_timeout_seconds: int = 5
     http_retries: int = 3
     job_stale_seconds: int = 60
+    upload_max_mb: int = 10
+    recall_decision_hours: int = 24
+    recall_handling_working_days: int = 3
     log_format: str | None = None
     log_level: str = "INFO"
     port: int = 8000

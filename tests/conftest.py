@@ -153,14 +153,25 @@ def accounts_app(app_settings: Settings) -> Iterator[Any]:
     get_database(app).dispose()
 
 
+@pytest.fixture(scope="session")
+def products_app(app_settings: Settings) -> Iterator[Any]:
+    from services.products.app import create_app
+    from shared.db import get_database
+
+    app = create_app(app_settings)
+    app.config["TESTING"] = True
+    yield app
+    get_database(app).dispose()
+
+
 @pytest.fixture(scope="session", autouse=True)
-def celery_eager(app_settings: Settings, accounts_app: Any) -> Any:
+def celery_eager(app_settings: Settings, accounts_app: Any, products_app: Any) -> Any:
     """In-process tests run tasks eagerly, right after the request's commit (no broker);
     tests/e2e runs them through real workers."""
     from shared import jobs
     from shared.celery_app import create_celery
 
-    app = create_celery(app_settings, {"accounts": accounts_app})
+    app = create_celery(app_settings, {"accounts": accounts_app, "products": products_app})
     app.conf.update(task_always_eager=True, task_eager_propagates=True)
     # One connection per test (rolled back): a heartbeat thread must not share it.
     jobs.HEARTBEAT_SECONDS = 3600
@@ -184,6 +195,30 @@ def db(accounts_app: Any, store: Any) -> Iterator[Any]:
         if transaction.is_active:
             transaction.rollback()
         connection.close()
+
+
+def bound_database(app: Any) -> Iterator[Any]:
+    """An app's database inside a transaction rolled back after the test."""
+    from shared.db import get_database
+
+    database = get_database(app)
+    connection = database.engine.connect()
+    transaction = connection.begin()
+    database.bind(connection)
+    try:
+        yield database
+    finally:
+        database.unbind()
+        if transaction.is_active:
+            transaction.rollback()
+        connection.close()
+
+
+@pytest.fixture
+def products_db(products_app: Any, store: Any) -> Iterator[Any]:
+    """The products database, inside a transaction rolled back after the test."""
+    clear_store(store)
+    yield from bound_database(products_app)
 
 
 @pytest.fixture

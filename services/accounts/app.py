@@ -11,6 +11,7 @@ from cryptography.hazmat.primitives.serialization import load_pem_public_key
 from flask import Flask
 
 from services.accounts.api import Deps, register
+from services.accounts.domain import directory as _directory  # noqa: F401 - registers the doorbell
 from services.accounts.domain.login import Throttle, TokenIssuer
 from services.accounts.domain.revocation import Revocations
 from services.accounts.web import blp as web_blueprint

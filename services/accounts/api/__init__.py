@@ -39,9 +39,10 @@ def register(api: Api) -> None:
         auth,
         establishments,
         imports,
+        internal,
         registrations,
         units,
     )
 
-    for module in (auth, units, establishments, imports, registrations, accounts):
+    for module in (auth, units, establishments, imports, registrations, accounts, internal):
         api.register_blueprint(module.blp, url_prefix=f"/api/v1/{module.PREFIX}")

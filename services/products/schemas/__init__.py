@@ -1,0 +1,1 @@
+"""The products service's API contract, one module per sub-domain."""
