@@ -65,7 +65,10 @@ def accept_upload(
     """Read and check an uploaded file (a werkzeug FileStorage)."""
     if file is None or not getattr(file, "filename", None):
         raise _refuse(field, "Chưa chọn tệp.", "No file was sent.")
-    data = file.stream.read(max_bytes + 1)
+    try:
+        data = file.stream.read(max_bytes + 1)
+    finally:
+        file.close()  # a large upload is a temporary file: release it now
     if len(data) > max_bytes:
         raise UploadTooLarge(
             f"Tệp lớn hơn giới hạn {max_bytes // (1024 * 1024)} MB.",
@@ -85,7 +88,9 @@ def accept_upload(
     if content_type in IMAGE_KINDS:
         _verify_image(data, field)
     elif content_type == "application/pdf" and b"%%EOF" not in data[-2048:]:
-        raise _refuse(field, "Tệp PDF bị hỏng hoặc không đầy đủ.", "The PDF is damaged or cut short.")
+        raise _refuse(
+            field, "Tệp PDF bị hỏng hoặc không đầy đủ.", "The PDF is damaged or cut short."
+        )
     name = str(file.filename).replace("\\", "/").rsplit("/", 1)[-1][:255]
     return Upload(data, content_type, extension, name)
 

@@ -431,6 +431,16 @@ ENDPOINTS = [
     ),
 ]
 
+ENDPOINTS.append(
+    Endpoint(
+        "internal.directory",
+        "GET",
+        lambda w: "/api/v1/internal/directory",
+        # Service tokens only (tests/accounts/test_directory.py); people never.
+        {"anon": 401, "admin": 403, "agency_a": 403, "agency_b": 403, "owner_a": 403, "owner_b": 403},
+    )
+)
+
 PUBLIC = {
     "auth.token": ("POST", "/api/v1/auth/token"),
     "auth.refresh": ("POST", "/api/v1/auth/refresh"),

@@ -129,7 +129,14 @@ class StageFactory(_Base):
     actor = "Tổ sản xuất số 1"
 
 
-FACTORIES = (UnitFactory, EstablishmentFactory, ProductFactory, LotFactory, LinkFactory, StageFactory)
+FACTORIES = (
+    UnitFactory,
+    EstablishmentFactory,
+    ProductFactory,
+    LotFactory,
+    LinkFactory,
+    StageFactory,
+)
 
 
 def bind_factories(session: Session) -> None:

@@ -1,0 +1,110 @@
+"""The products service's copy of the accounts directory: pulled through the accounts
+service's real internal API (in-process WSGI transport), incrementally, with a fallback for
+an establishment not yet copied; and the doorbell the accounts service rings on a change."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import httpx
+import pytest
+from werkzeug.middleware.dispatcher import DispatcherMiddleware
+
+from services.products.domain import directory
+from services.products.models import DirectoryEstablishment, DirectoryState, DirectoryUnit
+from tests.accounts.conftest import world  # noqa: F401 - the accounts world fixture
+from tests.accounts.factories import EstablishmentFactory, auth
+
+pytestmark = pytest.mark.smoke
+
+
+@pytest.fixture
+def wired(accounts_app: Any, products_app: Any, world: Any, products_db: Any) -> Any:
+    """Settings whose service calls reach the accounts app in-process."""
+    gateway = DispatcherMiddleware(accounts_app.wsgi_app, {"/accounts": accounts_app.wsgi_app})
+    transport = httpx.WSGITransport(app=gateway)
+    settings = products_app.config["SETTINGS"]
+    return settings.with_(
+        accounts_url="http://gateway/accounts",
+        extra={**settings.extra, "http_transport": transport},
+    )
+
+
+def test_full_then_incremental_sync(
+    wired: Any, world: Any, session: Any, products_db: Any, products_app: Any
+) -> None:
+    psession = products_db.session()
+    with products_app.app_context():
+        counts = directory.sync(psession, wired)
+        psession.commit()
+    assert counts["units"] >= 4 and counts["establishments"] >= 2
+    copied = psession.get(DirectoryEstablishment, world.est_a.id)
+    assert copied.name == "HTX Chè Đường Hoa"
+    assert copied.unit_path == world.unit_a1.path
+    assert psession.get(DirectoryUnit, world.unit_b.id).code == "DIST-B"
+    cursor = psession.get(DirectoryState, "accounts").cursor
+    assert cursor is not None
+
+    # A move and a suspension in the accounts service reach the copy on the next pull.
+    world.est_a.unit = world.unit_b
+    world.owner_a.status = "suspended"
+    session.commit()
+    with products_app.app_context():
+        directory.sync(psession, wired)
+        psession.commit()
+    psession.expire_all()
+    copied = psession.get(DirectoryEstablishment, world.est_a.id)
+    assert copied.unit_id == world.unit_b.id
+    assert copied.unit_path == world.unit_b.path
+    assert copied.account_status == "suspended"
+    psession.close()
+
+
+def test_unknown_establishment_is_fetched_once(
+    wired: Any, world: Any, session: Any, products_db: Any, products_app: Any
+) -> None:
+    newcomer = EstablishmentFactory(name="Cơ sở mới Tiên Yên", unit=world.unit_a1)
+    session.commit()
+    psession = products_db.session()
+    with products_app.app_context():
+        found = directory.get_establishment(psession, newcomer.id, settings=wired)
+    assert found is not None and found.name == "Cơ sở mới Tiên Yên"
+    assert psession.get(DirectoryUnit, world.unit_a1.id) is not None
+    psession.close()
+
+
+def test_accounts_down_is_a_clear_failure(products_app: Any, products_db: Any) -> None:
+    from shared.http import ServiceCallFailed
+
+    settings = products_app.config["SETTINGS"].with_(
+        accounts_url="http://127.0.0.1:9/accounts", http_retries=0
+    )
+    psession = products_db.session()
+    with products_app.app_context(), pytest.raises(ServiceCallFailed):
+        directory.sync(psession, settings)
+    psession.close()
+
+
+@pytest.mark.postgres_only
+def test_a_change_rings_the_products_doorbell(
+    client: Any, world: Any, accounts_app: Any, settings: Any, celery_eager: Any
+) -> None:
+    """The broker (the test's Redis database) receives `products.sync_directory` after the
+    commit of an establishment edit."""
+    import redis
+
+    broker = redis.Redis.from_url(settings.redis_url)
+    broker.delete("default")
+    celery_eager.conf.task_always_eager = False
+    try:
+        response = client.patch(
+            f"/api/v1/establishments/{world.est_a.id}",
+            json={"phone": "0203 3888 999"},
+            headers={**auth(world.token("agency_a")), "If-Match": f'"{world.est_a.version}"'},
+        )
+    finally:
+        celery_eager.conf.task_always_eager = True
+    assert response.status_code == 200, response.json
+    messages = [json.loads(m) for m in broker.lrange("default", 0, -1)]
+    assert [m["headers"]["task"] for m in messages] == ["products.sync_directory"]
