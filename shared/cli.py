@@ -14,6 +14,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 from shared.config import PROJECT_ROOT, QUEUES, ConfigError, Settings, load_settings
 from shared.keys import ensure_local_secrets
@@ -49,13 +50,37 @@ def cmd_seed_demo(_args: argparse.Namespace) -> None:
             admin_username=settings.demo_admin_username,
             admin_password=settings.demo_admin_password,
         )
+    lots = _seed_products(settings, database)
     database.dispose()
+    if lots:
+        print(f"Demo products: {lots} lots with their production diary and shipments.")
     print("\nDemo logins (tài khoản trình diễn):")
     for login in logins:
         print(
             f"  {login.role:<14} {login.username:<16} password: {login.password!r}"
             f"  — {login.acts_for}"
         )
+
+
+def _seed_products(settings: Any, accounts: Any) -> int:
+    """The products service's demo data. Its directory copy is filled from the accounts
+    service's own directory payload (the one its internal API serves), in-process: at set-up
+    no service is running yet."""
+    from services.accounts.domain import directory as accounts_directory
+    from services.products.seed import seed_demo as seed_products
+    from shared.db import Database
+
+    with accounts.transaction() as session:
+        payload = {
+            "units": accounts_directory.units(session),
+            "establishments": accounts_directory.establishments(session, limit=1_000_000),
+        }
+    products = Database(settings.database_url("products"), service="products")
+    try:
+        with products.transaction() as session:
+            return seed_products(session, payload)
+    finally:
+        products.dispose()
 
 
 def cmd_create_admin(args: argparse.Namespace) -> None:

@@ -200,28 +200,36 @@ SETTINGS_TABLE: tuple[Setting, ...] = (
         int,
     ),
     Setting(
+        "PUBLIC_BASE_URL",
+        "public_base_url",
+        "The platform's public address (scheme and host, e.g. "
+        "`https://truyxuat.quangninh.gov.vn`): QR codes and exported identifiers (EPCIS) "
+        "are built on it. Unset: `http://127.0.0.1:$PORT`.",
+        None,
+    ),
+    Setting(
         "ACCOUNTS_URL",
         "accounts_url",
-        "Base URL of the accounts service for service-to-service calls.",
-        "http://127.0.0.1:8000/accounts",
+        "Base URL of the accounts service for service-to-service calls. Unset: the embedded server, `http://127.0.0.1:$PORT/accounts`.",
+        None,
     ),
     Setting(
         "PRODUCTS_URL",
         "products_url",
-        "Base URL of the products service.",
-        "http://127.0.0.1:8000/products",
+        "Base URL of the products service. Unset: the embedded server, `http://127.0.0.1:$PORT/products`.",
+        None,
     ),
     Setting(
         "LABELS_URL",
         "labels_url",
-        "Base URL of the labels service.",
-        "http://127.0.0.1:8000/labels",
+        "Base URL of the labels service. Unset: the embedded server, `http://127.0.0.1:$PORT/labels`.",
+        None,
     ),
     Setting(
         "REPORTS_URL",
         "reports_url",
-        "Base URL of the reports service.",
-        "http://127.0.0.1:8000/reports",
+        "Base URL of the reports service. Unset: the embedded server, `http://127.0.0.1:$PORT/reports`.",
+        None,
     ),
     Setting(
         "HTTP_TIMEOUT_SECONDS",
@@ -313,10 +321,11 @@ class Settings:
     login_max_failures: int = 10
     login_window_seconds: int = 900
     trusted_proxies: int = 0
-    accounts_url: str = "http://127.0.0.1:8000/accounts"
-    products_url: str = "http://127.0.0.1:8000/products"
-    labels_url: str = "http://127.0.0.1:8000/labels"
-    reports_url: str = "http://127.0.0.1:8000/reports"
+    public_base_url: str | None = None
+    accounts_url: str | None = None
+    products_url: str | None = None
+    labels_url: str | None = None
+    reports_url: str | None = None
     http_timeout_seconds: int = 5
     http_retries: int = 3
     job_stale_seconds: int = 60
@@ -346,8 +355,13 @@ class Settings:
             raise ConfigError(f"{service.upper()}_DATABASE_URL is not set")
         return str(url)
 
+    @property
+    def public_url(self) -> str:
+        return str(self.public_base_url or f"http://127.0.0.1:{self.port}").rstrip("/")
+
     def service_url(self, service: str) -> str:
-        return str(getattr(self, f"{service}_url")).rstrip("/")
+        url = getattr(self, f"{service}_url") or f"http://127.0.0.1:{self.port}/{service}"
+        return str(url).rstrip("/")
 
     def with_(self, **changes: Any) -> Settings:
         return replace(self, **changes)

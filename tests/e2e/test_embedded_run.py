@@ -71,6 +71,13 @@ def test_make_run_serves_the_demo_province(tmp_path: Path) -> None:
         assert (
             httpx.get(f"{base}/accounts/api/v1/auth/me", headers=owner_headers).status_code == 200
         )
+        # The demo cooperative's lots, and a lot's public card with its chain.
+        lots = httpx.get(f"{base}/products/api/v1/lots/?code=CM-", headers=owner_headers).json()
+        assert len(lots) == 6
+        assert all(lot["product_name"] == "Chả mực Hạ Long" for lot in lots)
+        card = httpx.get(f"{base}/products/api/v1/public/lots/{lots[0]['id']}").json()
+        assert [s["kind"] for s in card["chain"]][:2] == ["production", "pre_processing"]
+        assert card["product"]["establishment"]["account_suspended"] is False
         suspended = httpx.post(
             f"{base}/accounts/api/v1/accounts/{owner['account']['id']}/suspend",
             headers=headers,
@@ -83,6 +90,14 @@ def test_make_run_serves_the_demo_province(tmp_path: Path) -> None:
         ):
             assert time.monotonic() - started < 5, "old token still accepted after 5 s"
             time.sleep(0.1)
+        # The accounts service rings the products service's doorbell; the worker pulls the
+        # change over HTTP, and the public card warns that the account is suspended.
+        deadline = time.monotonic() + 60
+        while not httpx.get(f"{base}/products/api/v1/public/lots/{lots[0]['id']}").json()[
+            "product"
+        ]["establishment"]["account_suspended"]:
+            assert time.monotonic() < deadline, log.read_text(errors="replace")[-3000:]
+            time.sleep(0.5)
         # The worker and beat are up on the embedded broker (a SQLite file, no server).
         deadline = time.monotonic() + 60
         while not (
