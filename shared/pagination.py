@@ -21,6 +21,8 @@ def count(session: Session, stmt: Select[Any]) -> int:
 def paginate(session: Session, stmt: Select[Any], pagination_parameters: Any) -> list[Any]:
     """`stmt` must already be ordered by a unique key (stable pages)."""
     pagination_parameters.item_count = count(session, stmt)
+    if pagination_parameters.first_item >= pagination_parameters.item_count:
+        return []  # past the end (also keeps a huge ?page= from overflowing OFFSET)
     rows = session.scalars(
         stmt.offset(pagination_parameters.first_item).limit(pagination_parameters.page_size)
     )

@@ -153,12 +153,30 @@ def accounts_app(app_settings: Settings) -> Iterator[Any]:
     get_database(app).dispose()
 
 
+def in_process_gateway(apps: dict[str, Any]) -> Any:
+    """An httpx transport that routes `http://gateway/<service>/…` to the apps in this process,
+    so service-to-service calls in tests reach the real services without a server."""
+    import httpx
+    from werkzeug.exceptions import NotFound
+    from werkzeug.middleware.dispatcher import DispatcherMiddleware
+
+    gateway = DispatcherMiddleware(NotFound(), {f"/{n}": a.wsgi_app for n, a in apps.items()})
+    return httpx.WSGITransport(app=gateway)
+
+
 @pytest.fixture(scope="session")
-def products_app(app_settings: Settings) -> Iterator[Any]:
+def products_app(app_settings: Settings, accounts_app: Any) -> Iterator[Any]:
     from services.products.app import create_app
     from shared.db import get_database
 
-    app = create_app(app_settings)
+    settings = app_settings.with_(
+        accounts_url="http://gateway/accounts",
+        extra={
+            **app_settings.extra,
+            "http_transport": in_process_gateway({"accounts": accounts_app}),
+        },
+    )
+    app = create_app(settings)
     app.config["TESTING"] = True
     yield app
     get_database(app).dispose()

@@ -7,6 +7,7 @@ from __future__ import annotations
 import uuid
 from datetime import date, timedelta
 from decimal import Decimal
+from functools import cache
 from types import SimpleNamespace
 from typing import Any
 
@@ -144,6 +145,20 @@ def bind_factories(session: Session) -> None:
         f._meta.sqlalchemy_session = session
 
 
+@cache
+def _issuer(private_key_file: str) -> Any:
+    """Loading an RSA key costs ~60 ms: once per test session."""
+    from pathlib import Path
+
+    from services.accounts.domain.login import TokenIssuer
+
+    return TokenIssuer(
+        private_key_pem=Path(private_key_file).read_text(),
+        access_ttl=timedelta(minutes=15),
+        refresh_ttl=timedelta(hours=1),
+    )
+
+
 def mint_token(
     settings: Any,
     *,
@@ -153,15 +168,7 @@ def mint_token(
     username: str | None = None,
 ) -> str:
     """A real access token as the accounts service would sign it."""
-    from pathlib import Path
-
-    from services.accounts.domain.login import TokenIssuer
-
-    issuer = TokenIssuer(
-        private_key_pem=Path(settings.jwt_private_key_file).read_text(),
-        access_ttl=timedelta(minutes=15),
-        refresh_ttl=timedelta(hours=1),
-    )
+    issuer = _issuer(settings.jwt_private_key_file)
     account = SimpleNamespace(
         id=uuid.uuid4(),
         token_version=1,

@@ -7,9 +7,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import httpx
 import pytest
-from werkzeug.middleware.dispatcher import DispatcherMiddleware
 
 from services.products.domain import directory
 from services.products.models import DirectoryEstablishment, DirectoryState, DirectoryUnit
@@ -20,15 +18,9 @@ pytestmark = pytest.mark.smoke
 
 
 @pytest.fixture
-def wired(accounts_app: Any, products_app: Any, world: Any, products_db: Any) -> Any:
-    """Settings whose service calls reach the accounts app in-process."""
-    gateway = DispatcherMiddleware(accounts_app.wsgi_app, {"/accounts": accounts_app.wsgi_app})
-    transport = httpx.WSGITransport(app=gateway)
-    settings = products_app.config["SETTINGS"]
-    return settings.with_(
-        accounts_url="http://gateway/accounts",
-        extra={**settings.extra, "http_transport": transport},
-    )
+def wired(products_app: Any, world: Any, products_db: Any) -> Any:
+    """Settings whose service calls reach the accounts app in-process (tests/conftest.py)."""
+    return products_app.config["SETTINGS"]
 
 
 def test_full_then_incremental_sync(
@@ -77,8 +69,11 @@ def test_unknown_establishment_is_fetched_once(
 def test_accounts_down_is_a_clear_failure(products_app: Any, products_db: Any) -> None:
     from shared.http import ServiceCallFailed
 
-    settings = products_app.config["SETTINGS"].with_(
-        accounts_url="http://127.0.0.1:9/accounts", http_retries=0
+    settings = products_app.config["SETTINGS"]
+    settings = settings.with_(
+        accounts_url="http://127.0.0.1:9/accounts",  # nothing listens there
+        http_retries=0,
+        extra={k: v for k, v in settings.extra.items() if k != "http_transport"},
     )
     psession = products_db.session()
     with products_app.app_context(), pytest.raises(ServiceCallFailed):

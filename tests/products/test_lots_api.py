@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -436,3 +437,43 @@ def test_public_card_shows_only_public_fields(
     assert (
         pclient.get("/api/v1/public/lots/00000000-0000-0000-0000-000000000000").status_code == 404
     )
+
+
+def test_receiving_from_a_recalled_lot_joins_the_recall(
+    pclient: Any, pworld: PWorld, products: dict[str, Any], psession: Any
+) -> None:
+    from services.products.models import Notification, Recall
+
+    lot = new_lot(pclient, pworld, products["dry"], "RC-1").json
+    sender, receiver = pworld.headers("owner_a"), pworld.headers("owner_a2")
+    shipment = pclient.post(
+        "/api/v1/shipments/",
+        json={
+            "lot_id": lot["id"],
+            "recipient_establishment_id": str(pworld.est_a2.id),
+            "shipped_at": NOW.isoformat(),
+        },
+        headers=sender,
+    ).json
+    opened = pclient.post(
+        "/api/v1/recalls/", json={"lot_id": lot["id"], "reason": "Nhiễm vi sinh"}, headers=sender
+    )
+    assert opened.status_code == 201, opened.json
+    received = pclient.post(
+        f"/api/v1/shipments/{shipment['id']}/receive",
+        json={
+            "received_at": NOW.isoformat(),
+            "product_id": str(products["shop"].id),
+            "lot_code": "RC-R1",
+        },
+        headers=receiver,
+    )
+    assert received.status_code == 201, received.json
+    assert received.json["status"] == "recalled"
+    recall = psession.get(Recall, uuid.UUID(opened.json["id"]))
+    psession.refresh(recall)
+    assert recall.affected_lots == 2
+    told = psession.query(Notification).filter_by(establishment_id=pworld.est_a2.id).all()
+    assert told
+    card = pclient.get(f"/api/v1/public/lots/{received.json['id']}").json
+    assert card["recall"]["number"] == opened.json["number"]

@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import Response
 from flask_smorest import Blueprint
-from marshmallow import Schema, fields
+from marshmallow import Schema, fields, validate
 
 from services.products.api.common import send_stored
 from services.products.domain import public
@@ -15,6 +15,7 @@ from services.products.domain.products import get_product
 from services.products.schemas.common import DecimalNumber
 from shared.db import request_session
 from shared.errors import NotFound
+from shared.schema import Text
 
 PREFIX = "public"
 blp = Blueprint("public", __name__, description="Public trace cards (no login)")
@@ -118,7 +119,7 @@ class PublicCardOut(Schema):
 
 
 class ByCodeQuery(Schema):
-    code = fields.String(required=True)
+    code = Text(required=True, validate=validate.Length(min=1, max=64))
 
 
 @blp.get("/products/<uuid:product_id>")

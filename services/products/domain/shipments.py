@@ -244,7 +244,7 @@ def receive(
         )
     )
     session.flush()
-    _follow_open_recalls(session, shipment.lot_id, lot)
+    _follow_open_recalls(session, shipment.lot_id, actor)
     audit.record(
         session,
         actor=actor,
@@ -257,28 +257,21 @@ def receive(
     return lot
 
 
-def _follow_open_recalls(session: Session, source_lot_id: uuid.UUID, lot: Lot) -> None:
-    """A lot received from a recalled lot is recalled too (it joins the open recall)."""
-    rows = session.execute(
-        select(Recall, RecallLot.depth)
+def _follow_open_recalls(session: Session, source_lot_id: uuid.UUID, actor: Principal) -> None:
+    """A lot received from a recalled lot joins the recall: marked recalled, its establishment
+    and unit told, the recall's counts updated (the recall's own refresh, run for the system)."""
+    from services.products.domain import recalls
+
+    open_ids = session.scalars(
+        select(Recall.id)
         .join(RecallLot, RecallLot.recall_id == Recall.id)
         .where(RecallLot.lot_id == source_lot_id, Recall.status.in_(lots.OPEN_RECALL))
     ).all()
-    for recall, depth in rows:
-        if session.get(RecallLot, (recall.id, lot.id)) is None:
-            session.add(
-                RecallLot(
-                    recall_id=recall.id,
-                    lot_id=lot.id,
-                    establishment_id=lot.establishment_id,
-                    depth=depth + 1,
-                    status_before=lot.status,
-                )
-            )
-            recall.affected_lots += 1
-        if lot.status != "destroyed":
-            lot.status = "recalled"
-    session.flush()
+    system = Principal(role="admin", username=f"system ({actor.username})")
+    for recall_id in open_ids:
+        recall = session.get(Recall, recall_id)
+        if recall is not None:
+            recalls.refresh_impact(session, actor=system, recall=recall)
 
 
 def cancel(session: Session, *, actor: Principal, shipment: Shipment, reason: str) -> Shipment:

@@ -29,13 +29,28 @@ Reason = Text(
     metadata={"description": "Why (lý do); recorded in the audit log"},
 )
 
-Quantity = fields.Decimal(
-    places=3,
-    as_string=False,
-    allow_nan=False,
-    allow_none=True,
-    validate=validate.Range(min=0, max=10**14),
-)
+
+def decimal_range(low: int, high: int) -> Any:
+    """A Range check that apispec leaves alone (it would print Decimal bounds as strings,
+    which is not valid OpenAPI); the bounds are documented as numbers in the field's metadata."""
+
+    def check(value: Any) -> None:
+        validate.Range(min=low, max=high)(value)
+
+    return check
+
+
+def decimal(places: int, low: int, high: int, **kwargs: Any) -> fields.Decimal:
+    return fields.Decimal(
+        places=places,
+        allow_nan=False,
+        validate=decimal_range(low, high),
+        metadata={"minimum": low, "maximum": high, **kwargs.pop("metadata", {})},
+        **kwargs,
+    )
+
+
+Quantity = decimal(3, 0, 10**14, allow_none=True)
 
 QuantityUnit = Text(
     allow_none=True,

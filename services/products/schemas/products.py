@@ -10,7 +10,7 @@ from services.products.models import (
     PRESERVATIONS,
     PRODUCT_STATUSES,
 )
-from services.products.schemas.common import DecimalNumber, FileRef, optional_text, text
+from services.products.schemas.common import DecimalNumber, FileRef, decimal, optional_text, text
 from shared.schema import Text
 
 
@@ -58,9 +58,7 @@ class ProductIn(Schema):
         validate=validate.OneOf(PRESERVATIONS),
         metadata={"description": "fresh / frozen / processed: sets the records' retention"},
     )
-    price = fields.Decimal(
-        places=2, allow_none=True, allow_nan=False, validate=validate.Range(0, 10**11)
-    )
+    price = decimal(2, 0, 10**11, allow_none=True)
     price_unit = optional_text(32)
     standards = fields.List(text(100), load_default=list, validate=validate.Length(max=30))
     ocop_stars = fields.Integer(allow_none=True, validate=validate.Range(3, 5))
