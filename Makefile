@@ -27,6 +27,7 @@ install: $(UV) system-deps ## install the platform into .venv (locked versions)
 	$(UV) sync --frozen --no-dev
 
 install-dev: $(UV) system-deps ## install the platform and its test tools into .venv
+	@bash deploy/system-deps.sh --dev
 	$(UV) sync --frozen
 
 run: install ## migrate, seed the demo province, serve everything at http://127.0.0.1:$$PORT (8000)
