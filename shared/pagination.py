@@ -29,6 +29,18 @@ def paginate(session: Session, stmt: Select[Any], pagination_parameters: Any) ->
     return list(rows)
 
 
+def paginate_rows(session: Session, stmt: Select[Any], pagination_parameters: Any) -> list[Any]:
+    """`paginate` for a statement selecting several columns: a list of rows."""
+    pagination_parameters.item_count = count(session, stmt)
+    if pagination_parameters.first_item >= pagination_parameters.item_count:
+        return []
+    return list(
+        session.execute(
+            stmt.offset(pagination_parameters.first_item).limit(pagination_parameters.page_size)
+        )
+    )
+
+
 def if_match_version(header: str | None) -> int | None:
     """`If-Match: "3"` (or W/"3") → 3; absent → None; anything else → 412."""
     if not header:

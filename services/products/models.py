@@ -462,7 +462,7 @@ class Holiday(Base):
 
 
 class Notification(UUIDPrimaryKey, Base):
-    """A message to an establishment or a unit inside the system (e.g. "your lot is in a recall")."""
+    """A message to an establishment or a unit inside the system ("your lot is in a recall")."""
 
     __tablename__ = "notifications"
     __table_args__ = (

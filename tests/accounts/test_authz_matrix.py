@@ -437,7 +437,14 @@ ENDPOINTS.append(
         "GET",
         lambda w: "/api/v1/internal/directory",
         # Service tokens only (tests/accounts/test_directory.py); people never.
-        {"anon": 401, "admin": 403, "agency_a": 403, "agency_b": 403, "owner_a": 403, "owner_b": 403},
+        {
+            "anon": 401,
+            "admin": 403,
+            "agency_a": 403,
+            "agency_b": 403,
+            "owner_a": 403,
+            "owner_b": 403,
+        },
     )
 )
 

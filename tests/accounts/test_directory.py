@@ -54,7 +54,8 @@ def test_directory_since_returns_only_changes(
 def test_directory_pages_by_id(client: Any, accounts_app: Any, world: Any) -> None:
     headers = service_headers(accounts_app)
     first = client.get("/api/v1/internal/directory?limit=1", headers=headers).json
-    assert len(first["establishments"]) == 1 and first["next_after"]
+    assert len(first["establishments"]) == 1
+    assert first["next_after"]
     second = client.get(
         f"/api/v1/internal/directory?limit=1&after={first['next_after']}", headers=headers
     ).json

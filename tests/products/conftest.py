@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from services.products.models import DirectoryEstablishment, DirectoryUnit
+from tests.accounts.conftest import world  # noqa: F401 - the accounts world, for sync tests
 from tests.products.factories import (
     EstablishmentFactory,
     UnitFactory,

@@ -5,7 +5,7 @@ tokens signed with the test key (no accounts database needed)."""
 from __future__ import annotations
 
 import uuid
-from datetime import date, timedelta
+from datetime import timedelta
 from decimal import Decimal
 from functools import cache
 from types import SimpleNamespace
@@ -23,6 +23,7 @@ from services.products.models import (
     Product,
     StageEvent,
 )
+from shared.clock import local_today
 from shared.db import utcnow
 from shared.text import fold
 
@@ -66,7 +67,7 @@ class EstablishmentFactory(_Base):
     food_safety_status = "certificate"
     certificate_no = factory.Sequence(lambda n: f"ATTP-{n:05d}")
     certificate_issuer = "Chi cục QLCL Nông lâm sản và Thủy sản"
-    certificate_expires_on = factory.LazyFunction(lambda: date.today() + timedelta(days=700))
+    certificate_expires_on = factory.LazyFunction(lambda: local_today() + timedelta(days=700))
     ocop = False
     status = "active"
     account_status = "active"
@@ -100,8 +101,8 @@ class LotFactory(_Base):
     product_id = factory.LazyAttribute(lambda o: o.product.id)
     establishment_id = factory.LazyAttribute(lambda o: o.product.establishment_id)
     code = factory.Sequence(lambda n: f"L{n:06d}")
-    production_date = factory.LazyFunction(date.today)
-    expiry_date = factory.LazyFunction(lambda: date.today() + timedelta(days=365))
+    production_date = factory.LazyFunction(local_today)
+    expiry_date = factory.LazyFunction(lambda: local_today() + timedelta(days=365))
     quantity = Decimal("100")
     unit = "kg"
     origin = "produced"

@@ -11,7 +11,6 @@ import pytest
 
 from services.products.domain import directory
 from services.products.models import DirectoryEstablishment, DirectoryState, DirectoryUnit
-from tests.accounts.conftest import world  # noqa: F401 - the accounts world fixture
 from tests.accounts.factories import EstablishmentFactory, auth
 
 pytestmark = pytest.mark.smoke
@@ -30,7 +29,8 @@ def test_full_then_incremental_sync(
     with products_app.app_context():
         counts = directory.sync(psession, wired)
         psession.commit()
-    assert counts["units"] >= 4 and counts["establishments"] >= 2
+    assert counts["units"] >= 4
+    assert counts["establishments"] >= 2
     copied = psession.get(DirectoryEstablishment, world.est_a.id)
     assert copied.name == "HTX Chè Đường Hoa"
     assert copied.unit_path == world.unit_a1.path
@@ -61,7 +61,8 @@ def test_unknown_establishment_is_fetched_once(
     psession = products_db.session()
     with products_app.app_context():
         found = directory.get_establishment(psession, newcomer.id, settings=wired)
-    assert found is not None and found.name == "Cơ sở mới Tiên Yên"
+    assert found is not None
+    assert found.name == "Cơ sở mới Tiên Yên"
     assert psession.get(DirectoryUnit, world.unit_a1.id) is not None
     psession.close()
 

@@ -12,7 +12,7 @@ import pytest
 from services.products.models import Lot, LotLink, StageEvent
 from tests.products.conftest import PWorld
 from tests.products.factories import ProductFactory
-from tests.products.test_products_api import PDF, png_bytes
+from tests.products.test_products_api import png_bytes
 
 pytestmark = pytest.mark.smoke
 
@@ -205,7 +205,8 @@ def test_production_diary(pclient: Any, pworld: PWorld, products: dict[str, Any]
     assert photo.status_code == 201, photo.json
     attachment = photo.json["attachments"][0]
     download = pclient.get(attachment["url"], headers=headers)
-    assert download.status_code == 200 and download.data == png_bytes()
+    assert download.status_code == 200
+    assert download.data == png_bytes()
     download.close()
     assert pclient.get(attachment["url"], headers=pworld.headers("owner_b")).status_code == 404
     void = pclient.post(
@@ -365,7 +366,8 @@ def test_shipment_to_outside_customer_and_cancel(
     cancelled = pclient.post(url, json={"reason": "Khách huỷ đơn"}, headers=headers)
     assert cancelled.json["status"] == "cancelled"
     stages = pclient.get(f"/api/v1/lots/{lot['id']}/stages", headers=headers).json
-    assert stages[0]["kind"] == "shipping" and stages[0]["voided_at"]
+    assert stages[0]["kind"] == "shipping"
+    assert stages[0]["voided_at"]
 
 
 def test_held_lot_cannot_ship(pclient: Any, pworld: PWorld, products: dict[str, Any]) -> None:

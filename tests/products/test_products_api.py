@@ -129,7 +129,8 @@ def test_bad_product_input(
     assert response.status_code == 422, response.json
     assert any(name.startswith(field) for name in response.json["errors"]), response.json
     message = next(iter(response.json["errors"].values()))[0]
-    assert message["vi"] and message["en"]
+    assert message["vi"]
+    assert message["en"]
     assert psession.query(Product).count() == 0
 
 
