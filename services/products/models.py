@@ -35,6 +35,11 @@ from shared.db import (
     UUIDPrimaryKey,
     utcnow,
 )
+from shared.directory import (
+    DirectoryEstablishmentMixin,
+    DirectoryStateMixin,
+    DirectoryUnitMixin,
+)
 
 
 class Base(DeclarativeBase):
@@ -51,55 +56,16 @@ QUANTITY = Numeric(18, 3)
 # --- The directory: a read-only copy of the accounts service's units and establishments ---
 
 
-class DirectoryUnit(Base):
-    """A management unit as the accounts service last told us (scope checks need the path)."""
-
-    __tablename__ = "directory_units"
-
-    id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
-    parent_id: Mapped[uuid.UUID | None]
-    path: Mapped[str] = mapped_column(String(1024), index=True)
-    code: Mapped[str] = mapped_column(String(32))
-    name: Mapped[str] = mapped_column(String(255))
-    status: Mapped[str] = mapped_column(String(16), default="active")
-    synced_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+class DirectoryUnit(DirectoryUnitMixin, Base):
+    pass
 
 
-class DirectoryEstablishment(Base):
-    """An establishment's public card and scope facts, copied from the accounts service."""
-
-    __tablename__ = "directory_establishments"
-
-    id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
-    unit_id: Mapped[uuid.UUID] = mapped_column(index=True)
-    unit_path: Mapped[str] = mapped_column(String(1024), index=True)
-    name: Mapped[str] = mapped_column(String(255))
-    address: Mapped[str | None] = mapped_column(String(500))
-    phone: Mapped[str | None] = mapped_column(String(20))
-    representative: Mapped[str | None] = mapped_column(String(255))
-    business_registration_no: Mapped[str | None] = mapped_column(String(32))
-    food_safety_status: Mapped[str] = mapped_column(String(16), default="none")
-    certificate_no: Mapped[str | None] = mapped_column(String(64))
-    certificate_issuer: Mapped[str | None] = mapped_column(String(255))
-    certificate_expires_on: Mapped[date | None]
-    commitment_signed_on: Mapped[date | None]
-    ocop: Mapped[bool] = mapped_column(default=False)
-    ocop_stars: Mapped[int | None]
-    status: Mapped[str] = mapped_column(String(16), default="active")
-    # "active" when it has a usable operating account, else "suspended", "revoked" or "none".
-    account_status: Mapped[str] = mapped_column(String(16), default="none")
-    source_updated_at: Mapped[datetime | None]
-    synced_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+class DirectoryEstablishment(DirectoryEstablishmentMixin, Base):
+    pass
 
 
-class DirectoryState(Base):
-    """Where the last incremental sync stopped."""
-
-    __tablename__ = "directory_state"
-
-    name: Mapped[str] = mapped_column(String(32), primary_key=True)
-    cursor: Mapped[datetime | None]
-    synced_at: Mapped[datetime | None]
+class DirectoryState(DirectoryStateMixin, Base):
+    pass
 
 
 # --- Products and certifications ---
