@@ -5,6 +5,7 @@
 #
 #   SECRET_KEY            <- /run/secrets/secret_key
 #   SERVICE_SECRET        <- /run/secrets/service_secret
+#   SERIAL_SIGNING_KEY    <- /run/secrets/serial_signing_key
 #   <SERVICE>_DATABASE_URL <- built from /run/secrets/postgres_password, POSTGRES_USER (trace),
 #                            POSTGRES_HOST (postgres), POSTGRES_PORT (5432): database trace_<service>
 #   JWT_PUBLIC_KEY_FILE   <- /run/secrets/jwt_public.pem, when that file exists
@@ -32,6 +33,7 @@ path_from_file() { # VARIABLE FILE: export the file's path
 
 from_file SECRET_KEY "$secrets_dir/secret_key"
 from_file SERVICE_SECRET "$secrets_dir/service_secret"
+from_file SERIAL_SIGNING_KEY "$secrets_dir/serial_signing_key"
 path_from_file JWT_PUBLIC_KEY_FILE "$secrets_dir/jwt_public.pem"
 path_from_file JWT_PRIVATE_KEY_FILE "$secrets_dir/jwt_private.pem"
 

@@ -3,6 +3,8 @@
 #
 #   deploy/secrets/secret_key         Flask SECRET_KEY
 #   deploy/secrets/service_secret     SERVICE_SECRET (service-to-service tokens, HS256)
+#   deploy/secrets/serial_signing_key SERIAL_SIGNING_KEY (signatures of printed serials: never
+#                                     rotate it while labels printed with it are in use)
 #   deploy/secrets/postgres_password  password of the `trace` PostgreSQL role
 #   deploy/secrets/jwt_private.pem    RSA private key the accounts service signs tokens with
 #   deploy/secrets/jwt_public.pem     its public key, which every service verifies with
@@ -44,6 +46,7 @@ random_secret() { # write 48 random bytes, hex-encoded (URL-safe: no escaping an
 
 random_secret secret_key
 random_secret service_secret
+random_secret serial_signing_key
 random_secret postgres_password
 
 if wanted jwt_private.pem || [ ! -s "$dir/jwt_public.pem" ]; then
@@ -56,6 +59,7 @@ else
   echo "kept jwt_private.pem and jwt_public.pem"
 fi
 
-chmod 0644 "$dir"/secret_key "$dir"/service_secret "$dir"/postgres_password \
+chmod 0644 "$dir"/secret_key "$dir"/service_secret "$dir"/serial_signing_key \
+  "$dir"/postgres_password \
   "$dir"/jwt_private.pem "$dir"/jwt_public.pem
 echo "secrets are in $dir (keep a backup of it somewhere safe; never commit it)"

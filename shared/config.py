@@ -92,6 +92,17 @@ SETTINGS_TABLE: tuple[Setting, ...] = (
         True,
     ),
     Setting(
+        "SERIAL_SIGNING_KEY",
+        "serial_signing_key",
+        "Key of the short signature every printed serial carries (labels): a code never issued "
+        "is recognised without a lookup. Never rotate it while printed labels are in use. "
+        "Generated into `VAR_DIR` in embedded mode.",
+        None,
+        str,
+        True,
+        True,
+    ),
+    Setting(
         "ACCOUNTS_DATABASE_URL",
         "accounts_database_url",
         "SQLAlchemy URL of the accounts service's database.",
@@ -263,6 +274,43 @@ SETTINGS_TABLE: tuple[Setting, ...] = (
         _positive_int,
     ),
     Setting(
+        "LABEL_CHUNK_SIZE",
+        "label_chunk_size",
+        "Labels per slice of a print job; slices are rendered in parallel by the `labels` "
+        "workers and joined.",
+        "2000",
+        _positive_int,
+    ),
+    Setting(
+        "COUNTERFEIT_MAX_SCANS",
+        "counterfeit_max_scans",
+        "A serial scanned more often than this is flagged as a possible counterfeit.",
+        "20",
+        _positive_int,
+    ),
+    Setting(
+        "COUNTERFEIT_MAX_PLACES",
+        "counterfeit_max_places",
+        "A serial scanned in more distinct places (~10 km cells) than this is flagged.",
+        "3",
+        _positive_int,
+    ),
+    Setting(
+        "PUBLIC_CARD_TTL_SECONDS",
+        "public_card_ttl_seconds",
+        "How long the trace page may show a cached product or lot card before re-reading it "
+        "from the products service (changes also refresh it at once).",
+        "300",
+        _positive_int,
+    ),
+    Setting(
+        "PROBLEM_REPORTS_PER_HOUR",
+        "problem_reports_per_hour",
+        "Problem reports accepted per client address per hour on the public form.",
+        "5",
+        _positive_int,
+    ),
+    Setting(
         "RECALL_DECISION_HOURS",
         "recall_decision_hours",
         "Hours an authority has to issue a recall decision after unsafe food is found "
@@ -329,6 +377,12 @@ class Settings:
     http_timeout_seconds: int = 5
     http_retries: int = 3
     job_stale_seconds: int = 60
+    serial_signing_key: str | None = None
+    label_chunk_size: int = 2000
+    counterfeit_max_scans: int = 20
+    counterfeit_max_places: int = 3
+    public_card_ttl_seconds: int = 300
+    problem_reports_per_hour: int = 5
     upload_max_mb: int = 10
     recall_decision_hours: int = 24
     recall_handling_working_days: int = 3
@@ -402,7 +456,7 @@ def _complete(settings: Settings) -> Settings:
                 + ", ".join(missing)
                 + " (see docs/configuration.md)"
             )
-        for secret_attr in ("secret_key", "service_secret"):
+        for secret_attr in ("secret_key", "service_secret", "serial_signing_key"):
             if len(getattr(settings, secret_attr).encode()) < 32:
                 raise ConfigError(f"{secret_attr.upper()} must be at least 32 bytes long")
         for key_attr in ("jwt_public_key_file", "jwt_private_key_file"):

@@ -59,6 +59,8 @@ def ensure_local_secrets(settings: Settings) -> Settings:
         changes["secret_key"] = _secret_file(keys / "secret-key")
     if not settings.service_secret:
         changes["service_secret"] = _secret_file(keys / "service-secret")
+    if not settings.serial_signing_key:
+        changes["serial_signing_key"] = _secret_file(keys / "serial-signing-key")
     if not settings.jwt_private_key_file or not settings.jwt_public_key_file:
         private_path, public_path = generate_rsa_pair(keys)
         changes.setdefault("jwt_private_key_file", str(private_path))

@@ -40,6 +40,7 @@ def test_production_refuses_short_secrets_and_missing_key_files(tmp_path: Path) 
         "TRACE_ENV": "production",
         "SECRET_KEY": "short",
         "SERVICE_SECRET": "s" * 40,
+        "SERIAL_SIGNING_KEY": "q" * 40,
         "REDIS_URL": "redis://r",
         "JWT_PUBLIC_KEY_FILE": str(tmp_path / "nope.pem"),
         **{
