@@ -256,3 +256,46 @@ class Directory:
             self.fetch_establishments(session, settings, [])
             path = session.scalar(select(model.path).where(model.id == unit_id))
         return path
+
+    # --- scope over the copy: admin all; agency its unit's subtree; establishment itself ----
+
+    def establishments_in_scope(self, session: Session, principal: Any, settings: Any) -> Any:
+        """A subquery of the establishment ids whose data the principal manages."""
+        from sqlalchemy import false
+
+        model = self.establishment_model
+        query = select(model.id)
+        if principal.is_admin or principal.is_service:
+            return query
+        if principal.role == "agency":
+            path = self.unit_path(session, principal.unit_id, settings=settings) or "//nothing//"
+            return query.where(model.unit_path.startswith(path, autoescape=True))
+        if principal.role == "establishment" and principal.establishment_id:
+            return query.where(model.id == principal.establishment_id)
+        return query.where(false())
+
+    def scope_filter(self, session: Session, principal: Any, column: Any, settings: Any) -> Any:
+        """A WHERE clause limiting `column` (an establishment id) to the principal's scope."""
+        from sqlalchemy import true
+
+        if principal.is_admin or principal.is_service:
+            return true()
+        if principal.role == "establishment":
+            return column == principal.establishment_id
+        return column.in_(self.establishments_in_scope(session, principal, settings))
+
+    def manages(
+        self, session: Session, principal: Any, establishment_id: uuid.UUID, settings: Any
+    ) -> bool:
+        """May the principal read and record the data of this establishment?"""
+        if principal.is_admin:
+            return True
+        if principal.role == "establishment":
+            return bool(principal.establishment_id == establishment_id)
+        if principal.role == "agency":
+            path = self.unit_path(session, principal.unit_id, settings=settings)
+            if path is None:
+                return False
+            found = self.get_establishment(session, establishment_id, settings=settings)
+            return found is not None and str(found.unit_path).startswith(path)
+        return False

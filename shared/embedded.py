@@ -4,7 +4,8 @@ gateway (deploy/nginx.conf) routes to separate services.
     gunicorn 'shared.embedded:create_embedded_app()'
 
 A service whose package has no `app.py` yet is simply not mounted: its prefix answers 404.
-The root app answers `/`, `/healthz`, and (later) the public trace pages.
+The root app answers `/` and `/healthz`; `/q/…` and `/01/…` (the public trace pages) go to
+the labels service unchanged.
 """
 
 from __future__ import annotations
@@ -62,6 +63,20 @@ def create_root_app(settings: Settings, mounted: list[str]) -> Flask:
     return app
 
 
+# The public trace pages live at the root of the URL space, as the gateway routes them
+# (deploy/nginx.conf): short codes and GS1 Digital Link paths go to the labels service whole.
+PUBLIC_CODE_PREFIXES = ("/q/", "/01/")
+
+
+def public_codes(app: Callable[..., Any], labels: Callable[..., Any]) -> Callable[..., Any]:
+    def route(environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        if environ.get("PATH_INFO", "").startswith(PUBLIC_CODE_PREFIXES):
+            return labels(environ, start_response)
+        return app(environ, start_response)
+
+    return route
+
+
 def settings_for_process(settings: Settings | None = None) -> Settings:
     """Settings with the embedded secrets filled and one store shared by every service."""
     settings = ensure_local_secrets(settings or load_settings())
@@ -76,8 +91,13 @@ def create_embedded_app(settings: Settings | None = None) -> Callable[..., Any]:
     settings = settings_for_process(settings)
     apps = create_service_apps(settings)
     root = create_root_app(settings, list(apps))
-    root.wsgi_app = DispatcherMiddleware(  # type: ignore[method-assign]
+    dispatcher = DispatcherMiddleware(
         root.wsgi_app, {f"/{name}": app for name, app in apps.items()}
     )
+    labels = apps.get("labels")
+    if labels is not None:
+        root.wsgi_app = public_codes(dispatcher, labels.wsgi_app)  # type: ignore[method-assign]
+    else:
+        root.wsgi_app = dispatcher  # type: ignore[method-assign]
     root.extensions["service_apps"] = apps
     return root

@@ -182,14 +182,39 @@ def products_app(app_settings: Settings, accounts_app: Any) -> Iterator[Any]:
     get_database(app).dispose()
 
 
+@pytest.fixture(scope="session")
+def labels_app(app_settings: Settings, accounts_app: Any, products_app: Any) -> Iterator[Any]:
+    from services.labels.app import create_app
+    from shared.db import get_database
+
+    settings = app_settings.with_(
+        accounts_url="http://gateway/accounts",
+        products_url="http://gateway/products",
+        extra={
+            **app_settings.extra,
+            "http_transport": in_process_gateway(
+                {"accounts": accounts_app, "products": products_app}
+            ),
+        },
+    )
+    app = create_app(settings)
+    app.config["TESTING"] = True
+    yield app
+    get_database(app).dispose()
+
+
 @pytest.fixture(scope="session", autouse=True)
-def celery_eager(app_settings: Settings, accounts_app: Any, products_app: Any) -> Any:
+def celery_eager(
+    app_settings: Settings, accounts_app: Any, products_app: Any, labels_app: Any
+) -> Any:
     """In-process tests run tasks eagerly, right after the request's commit (no broker);
     tests/e2e runs them through real workers."""
     from shared import jobs
     from shared.celery_app import create_celery
 
-    app = create_celery(app_settings, {"accounts": accounts_app, "products": products_app})
+    app = create_celery(
+        app_settings, {"accounts": accounts_app, "products": products_app, "labels": labels_app}
+    )
     app.conf.update(task_always_eager=True, task_eager_propagates=True)
     # One connection per test (rolled back): a heartbeat thread must not share it.
     jobs.HEARTBEAT_SECONDS = 3600
@@ -237,6 +262,13 @@ def products_db(products_app: Any, store: Any) -> Iterator[Any]:
     """The products database, inside a transaction rolled back after the test."""
     clear_store(store)
     yield from bound_database(products_app)
+
+
+@pytest.fixture
+def labels_db(labels_app: Any, store: Any) -> Iterator[Any]:
+    """The labels database, inside a transaction rolled back after the test."""
+    clear_store(store)
+    yield from bound_database(labels_app)
 
 
 @pytest.fixture

@@ -103,4 +103,7 @@ def test_a_change_rings_the_products_doorbell(
         celery_eager.conf.task_always_eager = True
     assert response.status_code == 200, response.json
     messages = [json.loads(m) for m in broker.lrange("default", 0, -1)]
-    assert [m["headers"]["task"] for m in messages] == ["products.sync_directory"]
+    assert [m["headers"]["task"] for m in messages] == [
+        "products.sync_directory",
+        "labels.sync_directory",
+    ]

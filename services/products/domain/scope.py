@@ -16,11 +16,11 @@ import uuid
 from typing import Any
 
 from flask import current_app, has_app_context
-from sqlalchemy import Select, false, select, true
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from services.products.domain import directory
-from services.products.models import DirectoryEstablishment, Lot, Shipment
+from services.products.models import Lot, Shipment
 from shared.auth import Principal
 from shared.errors import Forbidden, NotFound
 
@@ -35,41 +35,18 @@ def agency_path(session: Session, principal: Principal) -> str | None:
 
 def establishments_in_scope(session: Session, principal: Principal) -> Select[Any]:
     """A subquery of the establishment ids whose data the principal manages."""
-    query = select(DirectoryEstablishment.id)
-    if principal.is_admin or principal.is_service:
-        return query
-    if principal.role == "agency":
-        path = agency_path(session, principal) or "//nothing//"
-        return query.where(DirectoryEstablishment.unit_path.startswith(path, autoescape=True))
-    if principal.role == "establishment" and principal.establishment_id:
-        return select(DirectoryEstablishment.id).where(
-            DirectoryEstablishment.id == principal.establishment_id
-        )
-    return query.where(false())
+    result: Select[Any] = directory.COPY.establishments_in_scope(session, principal, _settings())
+    return result
 
 
 def scope_filter(session: Session, principal: Principal, column: Any) -> Any:
     """A WHERE clause limiting `column` (an establishment id) to the principal's scope."""
-    if principal.is_admin or principal.is_service:
-        return true()
-    if principal.role == "establishment":
-        return column == principal.establishment_id
-    return column.in_(establishments_in_scope(session, principal))
+    return directory.COPY.scope_filter(session, principal, column, _settings())
 
 
 def manages(session: Session, principal: Principal, establishment_id: uuid.UUID) -> bool:
     """May the principal read and record the data of this establishment?"""
-    if principal.is_admin:
-        return True
-    if principal.role == "establishment":
-        return principal.establishment_id == establishment_id
-    if principal.role == "agency":
-        path = agency_path(session, principal)
-        if path is None:
-            return False
-        found = directory.get_establishment(session, establishment_id, settings=_settings())
-        return found is not None and found.unit_path.startswith(path)
-    return False
+    return directory.COPY.manages(session, principal, establishment_id, _settings())
 
 
 def can_read(session: Session, principal: Principal, establishment_id: uuid.UUID) -> bool:
