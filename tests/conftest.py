@@ -100,6 +100,7 @@ def build_settings(tag: str, base_dir: Path, redis_offset: int, **overrides: Any
         "var_dir": str(base_dir / f"var-{tag}"),
         "secret_key": f"test-secret-key-{tag}-0123456789abcdef0123456789",
         "service_secret": f"test-service-secret-{tag}-0123456789abcdef0123456789",
+        "serial_signing_key": f"test-serial-key-{tag}-0123456789abcdef0123456789",
         "jwt_private_key_file": str(private_key),
         "jwt_public_key_file": str(public_key),
         "redis_url": redis_url(redis_offset) if use_redis else None,

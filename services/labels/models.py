@@ -25,6 +25,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from shared.audit import AuditEventMixin
 from shared.db import (
     NAMING_CONVENTION,
     TYPE_ANNOTATION_MAP,
@@ -252,3 +253,7 @@ class PublicCard(Base):
     key: Mapped[str] = mapped_column(String(64), primary_key=True)  # "lot:<id>" / "product:<id>"
     card: Mapped[dict[str, Any]] = mapped_column(JSONType)
     fetched_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class AuditEvent(AuditEventMixin, Base):
+    pass

@@ -27,6 +27,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from shared.audit import AuditEventMixin
 from shared.db import (
     NAMING_CONVENTION,
     TYPE_ANNOTATION_MAP,
@@ -447,21 +448,5 @@ class Notification(UUIDPrimaryKey, Base):
     read_at: Mapped[datetime | None]
 
 
-class AuditEvent(Base):
-    """Append-only record of every change in this service: who, what, when, why."""
-
-    __tablename__ = "audit_events"
-    __table_args__ = (Index("ix_audit_events_entity", "entity_type", "entity_id"),)
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
-    actor_id: Mapped[uuid.UUID | None]
-    actor_name: Mapped[str | None] = mapped_column(String(255))
-    actor_role: Mapped[str | None] = mapped_column(String(16))
-    action: Mapped[str] = mapped_column(String(64))
-    entity_type: Mapped[str] = mapped_column(String(32))
-    entity_id: Mapped[uuid.UUID]
-    establishment_id: Mapped[uuid.UUID | None] = mapped_column(index=True)
-    reason: Mapped[str | None] = mapped_column(Text)
-    data: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
-    request_id: Mapped[str | None] = mapped_column(String(128))
+class AuditEvent(AuditEventMixin, Base):
+    pass
