@@ -6,6 +6,7 @@ from __future__ import annotations
 from flask import Flask
 
 from services.products.api import register
+from services.products.domain import events as _events  # noqa: F401 - registers the doorbell
 from shared.config import Settings, load_settings
 from shared.files import file_store
 from shared.keys import ensure_local_secrets

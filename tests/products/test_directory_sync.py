@@ -103,7 +103,35 @@ def test_a_change_rings_the_products_doorbell(
         celery_eager.conf.task_always_eager = True
     assert response.status_code == 200, response.json
     messages = [json.loads(m) for m in broker.lrange("default", 0, -1)]
-    assert [m["headers"]["task"] for m in messages] == [
-        "products.sync_directory",
+    assert sorted(m["headers"]["task"] for m in messages) == [
         "labels.sync_directory",
+        "products.sync_directory",
     ]
+
+
+@pytest.mark.postgres_only
+def test_a_lot_change_rings_the_labels_doorbell(
+    pclient: Any, pworld: Any, psession: Any, settings: Any, celery_eager: Any
+) -> None:
+    """After a lot is put on hold, the broker receives `labels.refresh_cards` with its id."""
+    import redis
+
+    from tests.products.factories import LotFactory, ProductFactory
+
+    lot = LotFactory(product=ProductFactory(establishment_id=pworld.est_a.id))
+    psession.commit()
+    broker = redis.Redis.from_url(settings.redis_url)
+    broker.delete("default")
+    celery_eager.conf.task_always_eager = False
+    try:
+        response = pclient.post(
+            f"/api/v1/lots/{lot.id}/status",
+            json={"status": "on_hold", "reason": "Chờ kiểm nghiệm"},
+            headers=pworld.headers("owner_a"),
+        )
+    finally:
+        celery_eager.conf.task_always_eager = True
+    assert response.status_code == 200, response.json
+    messages = [json.loads(m) for m in broker.lrange("default", 0, -1)]
+    assert [m["headers"]["task"] for m in messages] == ["labels.refresh_cards"]
+    assert str(lot.id) in json.dumps(messages[0])
