@@ -275,3 +275,26 @@ def test_certification_validity_order(pclient: Any, pworld: PWorld) -> None:
     )
     assert response.status_code == 422
     assert set(response.json["errors"]) & {"kind_other", "valid_to"}
+
+
+def test_fields_a_role_may_not_set_are_refused(pclient: Any, pworld: PWorld) -> None:
+    """[RELIABILITY 16] The owning establishment, versions and computed states are not inputs."""
+    product = create(pclient, pworld).json
+    headers = {**pworld.headers("owner_a"), "If-Match": '"1"'}
+    url = f"/api/v1/products/{product['id']}"
+    for field, value in [
+        ("establishment_id", str(pworld.est_b.id)),
+        ("version", 7),
+        ("ocop_status", "valid"),
+        ("id", product["id"]),
+    ]:
+        response = pclient.patch(url, json={field: value}, headers=headers)
+        assert response.status_code == 422, field
+        assert field in response.json["errors"]
+    lot = pclient.post(
+        "/api/v1/lots/",
+        json={"product_id": product["id"], "code": "L1", "status": "recalled"},
+        headers=pworld.headers("owner_a"),
+    )
+    assert lot.status_code == 422
+    assert "status" in lot.json["errors"]
