@@ -51,7 +51,8 @@ def test_make_run_serves_the_demo_province(tmp_path: Path) -> None:
         output = log.read_text(errors="replace")
         assert "quantri" in output  # the demo login is printed
         assert httpx.get(f"{base}/").json()["services"]["accounts"]
-        assert httpx.get(f"{base}/labels/api/v1/openapi.json").status_code == 404
+        assert httpx.get(f"{base}/labels/api/v1/openapi.json").status_code == 200
+        assert httpx.get(f"{base}/reports/api/v1/openapi.json").status_code == 404
         assert httpx.get(f"{base}/accounts/api/v1/docs").status_code == 200
 
         admin = httpx.post(
