@@ -24,7 +24,12 @@ from kombu import Queue
 from shared.config import QUEUES, Settings
 from shared.logs import accept_request_id, bind_request_id, bind_task_id, current_request_id
 
-TASK_MODULES = ("services.accounts.tasks", "services.products.tasks", "services.labels.tasks")
+TASK_MODULES = (
+    "services.accounts.tasks",
+    "services.products.tasks",
+    "services.labels.tasks",
+    "services.labels.printing_tasks",
+)
 
 
 def broker_url(settings: Settings) -> str:
@@ -99,10 +104,11 @@ def ensure_producer(settings: Settings) -> Celery:
 
 def _beat_schedule() -> dict[str, Any]:
     from services.accounts.tasks import BEAT_SCHEDULE as accounts_schedule
+    from services.labels.printing_tasks import BEAT_SCHEDULE as printing_schedule
     from services.labels.tasks import BEAT_SCHEDULE as labels_schedule
     from services.products.tasks import BEAT_SCHEDULE as products_schedule
 
-    return {**accounts_schedule, **products_schedule, **labels_schedule}
+    return {**accounts_schedule, **products_schedule, **labels_schedule, **printing_schedule}
 
 
 @before_task_publish.connect

@@ -11,7 +11,7 @@ import random
 import unicodedata
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 from zoneinfo import ZoneInfo
 
 import xlsxwriter
@@ -362,7 +362,7 @@ def establishment_rows(
 
 
 def write_import_file(
-    path: str | Path,
+    path: str | Path | IO[bytes],
     rows: Sequence[dict[str, object]],
     *,
     header_rows_above: bool = True,
@@ -377,7 +377,8 @@ def write_import_file(
     if shuffle_columns:
         random.Random(7).shuffle(headers)
     # Shared strings, as Excel itself writes them (and faster here than constant_memory).
-    workbook = xlsxwriter.Workbook(str(path))
+    # A path, or a binary file object (never str() of one: that names a file on disk).
+    workbook = xlsxwriter.Workbook(str(path) if isinstance(path, str | Path) else path)
     bold = workbook.add_format({"bold": True, "text_wrap": True, "border": 1})
     date_format = workbook.add_format({"num_format": "dd/mm/yyyy"})
     sheet = workbook.add_worksheet("Danh sách")

@@ -40,7 +40,8 @@ def present(batch: LabelBatch) -> LabelBatch:
     batch.first_code = codes.serial_code(key, batch.serial_start)  # type: ignore[attr-defined]
     batch.last_code = codes.serial_code(key, batch.serial_end)  # type: ignore[attr-defined]
     job = request_session().get(Job, batch.job_id) if batch.job_id else None
-    status = "void" if batch.voided_at else (job.status if job else "queued")
+    job_status = {"running": "rendering"}.get(job.status, job.status) if job else "queued"
+    status = "void" if batch.voided_at else job_status
     batch.status = status  # type: ignore[attr-defined]
     batch.progress = (  # type: ignore[attr-defined]
         {"done": job.progress_done, "total": job.progress_total} if job else None

@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import Select, func, select, update
 from sqlalchemy.orm import Session
 
+from services.labels.domain import codes
 from services.labels.domain.directory import COPY
 from services.labels.models import AuditEvent, LabelBatch, SerialCounter
 from shared import audit
@@ -119,6 +120,9 @@ def order(
             f"Số tem mỗi lần đặt từ 1 đến {MAX_PER_ORDER:,}.".replace(",", "."),
             f"Order between 1 and {MAX_PER_ORDER:,} labels at a time.",
         )
+    from services.labels.domain.render import Template
+
+    checked = Template.from_json(template)  # 422 with field errors before anything else
     card = fetch_card(settings, product_id, lot_id)
     establishment_id = uuid.UUID(card["product"]["establishment"]["id"])
     if not COPY.manages(session, actor, establishment_id, settings):
@@ -140,6 +144,13 @@ def order(
     establishment = COPY.get_establishment(session, establishment_id, settings=settings)
     now = utcnow()
     start = allocate(session, quantity)
+    probe = LabelBatch(gtin=card["product"].get("gtin"), lot_code=lot["code"] if lot else None)
+    # The longest code of the batch must fit the sticker as a readable QR (else 422).
+    checked.check_payload(
+        codes.item_payload(
+            settings.serial_signing_key, settings.public_url, probe, start + quantity - 1
+        )[0]
+    )
     batch = LabelBatch(
         id=uuid.uuid4(),
         number=_number(session, now),
@@ -152,7 +163,7 @@ def order(
         quantity=quantity,
         serial_start=start,
         serial_end=start + quantity - 1,
-        template=dict(template),
+        template=checked.to_json(),
         content=_content(card),
         created_by=actor.account_id,
         created_by_name=actor.username,
