@@ -29,3 +29,50 @@ def sync_directory(full: bool = False) -> dict[str, int]:
     settings = current_app.config["SETTINGS"]
     with get_database().transaction() as session:
         return COPY.sync(session, settings, full=full)
+
+
+BEAT_SCHEDULE["labels.flush-scans"] = {
+    "task": "labels.flush_scans",
+    "schedule": timedelta(seconds=10),
+    "options": {"queue": "default", "expires": 9},
+}
+
+
+def _store() -> Any:
+    return current_app.extensions["trace_kv"]
+
+
+@shared_task(name="labels.flush_scans", service="labels", queue="default")
+def flush_scans() -> dict[str, int]:
+    """Move the scans queued in Redis into the `scans` table (bulk INSERT per chunk) and keep
+    the counterfeit alerts they raise. A no-op without Redis (scans are written at once)."""
+    from services.labels.domain import scans
+
+    settings = current_app.config["SETTINGS"]
+    return scans.flush(get_database(), _store(), settings)
+
+
+@shared_task(name="labels.refresh_cards", service="labels", queue="default")
+def refresh_cards(
+    lot_ids: list[str] | None = None,
+    product_ids: list[str] | None = None,
+    establishment_ids: list[str] | None = None,
+) -> dict[str, int]:
+    """Re-read the public cards a change touches (a recall, a lot's or product's status, a
+    certification, an establishment's account) and tell every web process to drop its
+    copies. Rung by the products service after the change commits:
+
+        celery.send_task("labels.refresh_cards", kwargs={"lot_ids": [...]}, queue="default")
+    """
+    from services.labels.domain import cards
+
+    settings = current_app.config["SETTINGS"]
+    database = get_database()
+    with database.transaction() as session:
+        keys = cards.keys_for(
+            session,
+            lot_ids=lot_ids or (),
+            product_ids=product_ids or (),
+            establishment_ids=establishment_ids or (),
+        )
+    return cards.refresh(database, settings, _store(), keys)

@@ -204,6 +204,7 @@ def test_twenty_concurrent_orders_get_disjoint_ranges(committed: Database) -> No
 def test_an_order_that_fails_leaves_no_gap(committed: Database) -> None:
     with committed.transaction() as session:
         before = batches.allocate(session, 1)
+
     def failing_order() -> None:
         with committed.transaction() as session:
             batches.allocate(session, 500)
