@@ -4,6 +4,8 @@ an establishment not yet copied; and the doorbell the accounts service rings on 
 
 from __future__ import annotations
 
+import base64
+import inspect
 import json
 from typing import Any
 
@@ -134,4 +136,12 @@ def test_a_lot_change_rings_the_labels_doorbell(
     assert response.status_code == 200, response.json
     messages = [json.loads(m) for m in broker.lrange("default", 0, -1)]
     assert [m["headers"]["task"] for m in messages] == ["labels.refresh_cards"]
-    assert str(lot.id) in json.dumps(messages[0])
+    body = json.loads(base64.b64decode(messages[0]["body"]))
+    args, kwargs, _embed = body
+    assert args == []
+    # The keyword names must be those of the labels task, or the worker refuses the message.
+    assert set(kwargs) == {"lot_ids", "product_ids", "establishment_ids"}
+    assert kwargs["lot_ids"] == [str(lot.id)]
+    from services.labels.tasks import refresh_cards
+
+    inspect.signature(refresh_cards.run).bind(**kwargs)

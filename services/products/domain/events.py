@@ -59,7 +59,8 @@ def _send(changes: dict[str, set[uuid.UUID]] | None) -> None:
 
     if celery.conf.task_always_eager:
         return  # in-process tests: the labels tests refresh explicitly
-    kwargs = {name: sorted(str(i) for i in ids) for name, ids in changes.items()}
+    # The keyword names of `labels.refresh_cards` (services/labels/tasks.py).
+    kwargs = {f"{name}_ids": sorted(str(i) for i in ids) for name, ids in changes.items()}
     try:
         celery.send_task(TASK, kwargs=kwargs, queue="default", expires=600)
     except Exception:
