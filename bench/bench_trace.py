@@ -236,11 +236,26 @@ def _api_case(info: bench_graph.GraphInfo, tmp: Path) -> tuple[str, common.Stats
     return "GET /api/v1/lots/<id>/trace (HTTP, JSON), administrator", common.Stats.of_ns(samples)
 
 
+def _python_speed() -> float:
+    """Milliseconds for a fixed pure-Python workload (best of 5): this VM's speed drifts with
+    its neighbours beyond what the load average shows, so each run records it."""
+    best = float("inf")
+    for _ in range(5):
+        begun = time.perf_counter()
+        table: dict[int, int] = {}
+        for i in range(300_000):
+            table[i] = i * 2
+        sum(table.values())
+        best = min(best, time.perf_counter() - begun)
+    return best * 1000
+
+
 def main() -> str:
     from shared.db import Database
 
     started = time.perf_counter()
     load_before = common.load_average()
+    speed_before = _python_speed()
     info = bench_graph.build()
     database = Database(info.url, service="products")
     db_version = common.BenchDatabase(bench_graph.DATABASE, info.url).server_version()
@@ -265,6 +280,8 @@ def main() -> str:
         f"- command: `.venv/bin/python -m bench.bench_trace` (PostgreSQL {db_version}, "
         f"default server settings; whole run {time.perf_counter() - started:.0f} s)",
         f"- load average (1/5/15 min) at start: {load_before}; at end: {common.load_average()}",
+        f"- machine speed probe (fixed pure-Python loop, lower is faster): "
+        f"{speed_before:.1f} ms at start, {_python_speed():.1f} ms at end",
         f"- code: git {common.git_revision()}",
         f"- graph ({'reused' if info.reused else 'built'}; generation took "
         f"{info.built_seconds:.0f} s, at {info.built_at}): {bench_graph.describe(info)}",

@@ -121,7 +121,8 @@ class Builder:
         return self.lots[name].id
 
     def names(self, ids: Any) -> set[str]:
-        by_id = {lot.id: name for name, lot in self.lots.items()}
+        # Walks key lots by UUID; traces by their text form.
+        by_id = {key: name for name, lot in self.lots.items() for key in (lot.id, str(lot.id))}
         return {by_id[i] for i in ids}
 
 
@@ -131,12 +132,12 @@ def g(psession: Any, pworld: Any) -> Builder:
 
 
 def depths(result: TraceResult, g: Builder, which: str = "depth") -> dict[str, int | None]:
-    by_id = {lot.id: name for name, lot in g.lots.items()}
+    by_id = {str(lot.id): name for name, lot in g.lots.items()}
     return {by_id[n.lot_id]: getattr(n, which) for n in result.nodes}
 
 
 def edge_names(result: TraceResult, g: Builder) -> set[tuple[str, str]]:
-    by_id = {lot.id: name for name, lot in g.lots.items()}
+    by_id = {str(lot.id): name for name, lot in g.lots.items()}
     return {(by_id[e.source_lot_id], by_id[e.target_lot_id]) for e in result.edges}
 
 
@@ -152,7 +153,7 @@ def test_a_split_reaches_every_part_and_each_part_its_whole(g: Builder, psession
     assert depths(forward, g) == {"A": 0, "A-1": 1, "A-2": 1, "A-3": 1}
     assert {e.kind for e in forward.edges} == {"split"}
     assert {e.quantity for e in forward.edges} == {Decimal("33.333")}
-    assert forward.nodes[0].lot_id == g.id("A")
+    assert forward.nodes[0].lot_id == str(g.id("A"))
     assert forward.nodes[0].direction == "start"
 
     backward = trace(psession, ADMIN, g.id("A-2"), "backward")
@@ -284,7 +285,7 @@ def test_across_establishments_with_outside_parties(g: Builder, psession: Any) -
     assert [(r.name, r.code, r.depth) for r in result.recipients] == [
         ("Cửa hàng Minh Anh", "0101234567", 1)
     ]
-    assert result.recipients[0].shipment_id == shop.id
+    assert result.recipients[0].shipment_id == str(shop.id)
     assert not result.redacted
 
     forward = trace(psession, ADMIN, g.id("TEA"), "forward")
@@ -293,9 +294,9 @@ def test_across_establishments_with_outside_parties(g: Builder, psession: Any) -
     recipients = {r.shipment_id: r for r in forward.recipients}
     # Received consignments are movements (edges); the one in transit and the outside shop
     # leave the graph; the cancelled one never happened.
-    assert set(recipients) == {in_transit.id, shop.id}
-    assert recipients[in_transit.id].establishment_id == g.world.est_a2.id
-    assert recipients[in_transit.id].code == g.world.est_a2.business_registration_no
+    assert set(recipients) == {str(in_transit.id), str(shop.id)}
+    assert recipients[str(in_transit.id)].establishment_id == str(g.world.est_a2.id)
+    assert recipients[str(in_transit.id)].code == g.world.est_a2.business_registration_no
     assert forward.suppliers == []  # suppliers are one step back only
 
     node = {n.code: n for n in forward.nodes}["B-PACK"]
@@ -459,9 +460,9 @@ def test_the_tree_draws_every_lot_once_and_outside_parties_as_leaves(
     }
 
 
-def _tree_census(root: dict[str, Any]) -> tuple[list[uuid.UUID], list[uuid.UUID]]:
-    full: list[uuid.UUID] = []
-    refs: list[uuid.UUID] = []
+def _tree_census(root: dict[str, Any]) -> tuple[list[str], list[str]]:
+    full: list[str] = []
+    refs: list[str] = []
     stack = [root]
     while stack:
         node = stack.pop()
@@ -474,8 +475,8 @@ def _tree_census(root: dict[str, Any]) -> tuple[list[uuid.UUID], list[uuid.UUID]
     return full, refs
 
 
-def _full_levels(root: dict[str, Any]) -> dict[uuid.UUID, int]:
-    levels: dict[uuid.UUID, int] = {}
+def _full_levels(root: dict[str, Any]) -> dict[str, int]:
+    levels: dict[str, int] = {}
     stack = [(root, 0)]
     while stack:
         node, level = stack.pop()
@@ -565,12 +566,14 @@ def test_a_generated_graph_matches_a_brute_force_walk(g: Builder, psession: Any)
             n.lot_id: n.backward_depth for n in result.nodes if n.backward_depth is not None
         }
         got_fwd = {n.lot_id: n.forward_depth for n in result.nodes if n.forward_depth is not None}
-        assert got_back == expected_back
-        assert got_fwd == expected_fwd
-        assert {n.lot_id for n in result.nodes} == expected_back.keys() | expected_fwd.keys()
+        assert got_back == {str(k): v for k, v in expected_back.items()}
+        assert got_fwd == {str(k): v for k, v in expected_fwd.items()}
+        assert {n.lot_id for n in result.nodes} == {
+            str(k) for k in expected_back.keys() | expected_fwd.keys()
+        }
         crossed = [e for e in edges if e[1] in expected_back or e[0] in expected_fwd]
         assert len(result.edges) == len(crossed)
         for direction in ("backward", "forward"):
             full, _ = _tree_census(tree(result, direction))  # type: ignore[arg-type]
             reached = expected_back if direction == "backward" else expected_fwd
-            assert set(full) == set(reached)
+            assert set(full) == {str(k) for k in reached}

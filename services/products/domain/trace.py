@@ -28,6 +28,7 @@ from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from functools import partial
 from typing import IO, Any, Literal
 
 from sqlalchemy import ARRAY, String, Uuid, any_, cast, literal, select
@@ -55,15 +56,16 @@ _IN_CHUNK = 5000  # SQLite's bound-parameter limit is far above this; PostgreSQL
 
 @dataclass(slots=True)
 class TraceNode:
-    """A lot the trace reached. `redacted`: the caller sees only its public card."""
+    """A lot the trace reached. `redacted`: the caller sees only its public card. Ids here
+    and below are text (see `graph.id_text`)."""
 
-    lot_id: uuid.UUID
+    lot_id: str
     code: str
-    product_id: uuid.UUID
+    product_id: str
     product_name: str | None
     product_code: str | None
     product_gtin: str | None
-    establishment_id: uuid.UUID
+    establishment_id: str
     establishment_name: str | None
     establishment_address: str | None
     establishment_code: str | None
@@ -85,15 +87,15 @@ class TraceEdge:
     """A movement between two lots: `target` was made from, split from, merged from or
     received from `source`. `depth` is the step at which the walk crossed it."""
 
-    id: uuid.UUID
-    source_lot_id: uuid.UUID
-    target_lot_id: uuid.UUID
+    id: str
+    source_lot_id: str
+    target_lot_id: str
     kind: str
     quantity: Decimal | None
     unit: str | None
     occurred_at: datetime | None
     place: str | None
-    shipment_id: uuid.UUID | None
+    shipment_id: str | None
     direction: str
     depth: int
     redacted: bool = False
@@ -103,8 +105,8 @@ class TraceEdge:
 class ExternalSupplier:
     """One step back out of the system: who supplied a reached lot (a `lot_sources` row)."""
 
-    id: uuid.UUID
-    lot_id: uuid.UUID
+    id: str
+    lot_id: str
     name: str
     address: str | None
     code: str | None
@@ -122,9 +124,9 @@ class ExternalRecipient:
     """One step forward out of the graph: a shipment of a reached lot to a customer outside the
     system, or to an establishment that has not received it into a lot (yet)."""
 
-    shipment_id: uuid.UUID
-    lot_id: uuid.UUID
-    establishment_id: uuid.UUID | None
+    shipment_id: str
+    lot_id: str
+    establishment_id: str | None
     name: str
     address: str | None
     code: str | None
@@ -138,7 +140,7 @@ class ExternalRecipient:
 
 @dataclass
 class TraceResult:
-    start: uuid.UUID
+    start: str
     direction: TraceDirection
     nodes: list[TraceNode] = field(default_factory=list)
     edges: list[TraceEdge] = field(default_factory=list)
@@ -155,7 +157,7 @@ class TraceResult:
             or any(e.redacted for e in self.edges)
         )
 
-    def index(self) -> dict[uuid.UUID, TraceNode]:
+    def index(self) -> dict[str, TraceNode]:
         return {node.lot_id: node for node in self.nodes}
 
     @property
@@ -166,7 +168,7 @@ class TraceResult:
 # --- loading ------------------------------------------------------------------------------------
 
 
-def _where_in(session: Session, column: Any, ids: Collection[uuid.UUID]) -> Iterator[Any]:
+def _where_in(session: Session, column: Any, ids: Collection[str]) -> Iterator[Any]:
     """`column IN ids` as few statements as the database allows: on PostgreSQL one
     `= ANY(array)` (one plan whatever the count), the array sent as one text literal (a
     thousand UUIDs adapted one by one cost more than the look-ups); chunks of IN on SQLite."""
@@ -174,14 +176,14 @@ def _where_in(session: Session, column: Any, ids: Collection[uuid.UUID]) -> Iter
     if not values:
         return
     if session.get_bind().dialect.name == "postgresql":
-        array = "{" + ",".join(value.hex for value in values) + "}"
+        array = "{" + ",".join(values) + "}"
         yield column == any_(cast(literal(array, String()), ARRAY(Uuid())))
         return
     for i in range(0, len(values), _IN_CHUNK):
-        yield column.in_(values[i : i + _IN_CHUNK])
+        yield column.in_([uuid.UUID(value) for value in values[i : i + _IN_CHUNK]])
 
 
-def _rows(session: Session, stmt: Any, column: Any, ids: Collection[uuid.UUID]) -> list[Any]:
+def _rows(session: Session, stmt: Any, column: Any, ids: Collection[str]) -> list[Any]:
     """The rows of `stmt` WHERE `column` IN `ids`, as plain tuples (unpacked by position:
     a thousand rows' named-attribute look-ups would cost more than the query)."""
     rows: list[Any] = []
@@ -192,18 +194,19 @@ def _rows(session: Session, stmt: Any, column: Any, ids: Collection[uuid.UUID]) 
 
 
 def _load_lots(
-    session: Session, ids: Collection[uuid.UUID]
-) -> tuple[list[Any], dict[uuid.UUID, Any], dict[uuid.UUID, Any]]:
+    session: Session, ids: Collection[str]
+) -> tuple[list[Any], dict[str, Any], dict[str, Any]]:
     """The lots with their products and establishments: one query per table, each an index
     look-up per key. (One three-table join lets the planner hash the whole products and
     directory tables for a thousand lots — tens of milliseconds at province scale.)"""
+    text = partial(graph.id_text, session)
     lots = _rows(
         session,
         select(
-            Lot.id,
+            text(Lot.id),
             Lot.code,
-            Lot.product_id,
-            Lot.establishment_id,
+            text(Lot.product_id),
+            text(Lot.establishment_id),
             Lot.production_date,
             Lot.expiry_date,
             Lot.quantity,
@@ -218,7 +221,7 @@ def _load_lots(
         row[0]: row
         for row in _rows(
             session,
-            select(Product.id, Product.name, Product.code, Product.gtin),
+            select(text(Product.id), Product.name, Product.code, Product.gtin),
             Product.id,
             {row[2] for row in lots},
         )
@@ -228,7 +231,7 @@ def _load_lots(
         for row in _rows(
             session,
             select(
-                DirectoryEstablishment.id,
+                text(DirectoryEstablishment.id),
                 DirectoryEstablishment.name,
                 DirectoryEstablishment.address,
                 DirectoryEstablishment.business_registration_no,
@@ -241,8 +244,8 @@ def _load_lots(
 
 
 def _full_view(
-    session: Session, principal: Principal, start: Lot, establishments: Collection[uuid.UUID]
-) -> frozenset[uuid.UUID] | None:
+    session: Session, principal: Principal, start: Lot, establishments: Collection[str]
+) -> frozenset[str] | None:
     """The establishments whose lots the caller sees in full; None means all of them."""
     if principal.is_admin or principal.is_service:
         return None
@@ -255,13 +258,15 @@ def _full_view(
             row[0]
             for row in _rows(
                 session,
-                select(DirectoryEstablishment.id).where(DirectoryEstablishment.id.in_(in_scope)),
+                select(graph.id_text(session, DirectoryEstablishment.id)).where(
+                    DirectoryEstablishment.id.in_(in_scope)
+                ),
                 DirectoryEstablishment.id,
                 establishments,
             )
         )
     if principal.role == "establishment" and principal.establishment_id is not None:
-        return frozenset({principal.establishment_id})
+        return frozenset({str(principal.establishment_id)})
     return frozenset()
 
 
@@ -308,17 +313,17 @@ def trace(
         walks.append(graph.reach(session, lot_id, "backward"))
     if direction in ("both", "forward"):
         walks.append(graph.reach(session, lot_id, "forward"))
-    back = next((w.depth for w in walks if w.direction == "backward"), {})
-    fwd = next((w.depth for w in walks if w.direction == "forward"), {})
+    back: dict[str, int] = next((w.depth for w in walks if w.direction == "backward"), {})
+    fwd: dict[str, int] = next((w.depth for w in walks if w.direction == "forward"), {})
 
     lots, products, establishments = _load_lots(session, back.keys() | fwd.keys())
     full = _full_view(session, principal, start, establishments.keys())
 
-    def sees(establishment_id: uuid.UUID | None) -> bool:
+    def sees(establishment_id: str | None) -> bool:
         return full is None or establishment_id in full
 
-    result = TraceResult(start=lot_id, direction=direction)
-    owner: dict[uuid.UUID, uuid.UUID] = {}
+    result = TraceResult(start=str(lot_id), direction=direction)
+    owner: dict[str, str] = {}
     no_establishment = (None, None, None, None)
     for lot, code, product_id, est, made, expires, quantity, unit, origin, status in lots:
         owner[lot] = est
@@ -352,9 +357,9 @@ def trace(
                 hidden,
             )
         )
-    result.nodes.sort(key=lambda n: (_ORDER[n.direction], n.depth, n.code, n.lot_id.int))
+    result.nodes.sort(key=lambda n: (_ORDER[n.direction], n.depth, n.code, n.lot_id))
 
-    edges: dict[uuid.UUID, TraceEdge] = {}
+    edges: dict[str, TraceEdge] = {}
     for walk in walks:
         forward = walk.direction == "forward"
         depths = walk.depth
@@ -382,7 +387,7 @@ def trace(
             )
     result.edges = sorted(
         edges.values(),
-        key=lambda e: (_ORDER[e.direction], e.depth, e.occurred_at or _EPOCH, e.id.int),
+        key=lambda e: (_ORDER[e.direction], e.depth, e.occurred_at or _EPOCH, e.id),
     )
 
     if back:
@@ -395,13 +400,14 @@ def trace(
 def _add_suppliers(
     session: Session,
     result: TraceResult,
-    back: dict[uuid.UUID, int],
-    owner: dict[uuid.UUID, uuid.UUID],
-    sees: Callable[[uuid.UUID | None], bool],
+    back: dict[str, int],
+    owner: dict[str, str],
+    sees: Callable[[str | None], bool],
 ) -> None:
+    text = partial(graph.id_text, session)
     stmt = select(
-        LotSource.id,
-        LotSource.lot_id,
+        text(LotSource.id),
+        text(LotSource.lot_id),
         LotSource.supplier_name,
         LotSource.supplier_address,
         LotSource.supplier_code,
@@ -434,24 +440,25 @@ def _add_suppliers(
                 back[lot] + 1,
             )
         )
-    result.suppliers.sort(key=lambda s: (s.depth, s.received_at or _EPOCH, s.id.int))
+    result.suppliers.sort(key=lambda s: (s.depth, s.received_at or _EPOCH, s.id))
 
 
 def _add_recipients(
     session: Session,
     result: TraceResult,
-    fwd: dict[uuid.UUID, int],
-    owner: dict[uuid.UUID, uuid.UUID],
-    sees: Callable[[uuid.UUID | None], bool],
+    fwd: dict[str, int],
+    owner: dict[str, str],
+    sees: Callable[[str | None], bool],
     principal: Principal,
 ) -> None:
     """Shipments that leave the graph: to outside customers, and to establishments that have
     not received them into a lot the walk reached (in transit, or data missing its link) —
     a recall must still reach them."""
+    text = partial(graph.id_text, session)
     stmt = select(
-        Shipment.id,
-        Shipment.lot_id,
-        Shipment.recipient_establishment_id,
+        text(Shipment.id),
+        text(Shipment.lot_id),
+        text(Shipment.recipient_establishment_id),
         Shipment.recipient_name,
         Shipment.recipient_address,
         Shipment.recipient_code,
@@ -460,13 +467,14 @@ def _add_recipients(
         Shipment.shipped_at,
         Shipment.place,
         Shipment.status,
-        Shipment.received_lot_id,
+        text(Shipment.received_lot_id),
     ).where(Shipment.status != "cancelled")
+    caller = str(principal.establishment_id) if principal.establishment_id else None
     for row in _rows(session, stmt, Shipment.lot_id, fwd.keys()):
         sid, lot, recipient, name, address, code, quantity, unit, at, place, status, into = row
         if into is not None and into in fwd:
             continue  # a movement inside the graph, already an edge
-        to_caller = recipient is not None and recipient == principal.establishment_id
+        to_caller = recipient is not None and recipient == caller
         if not (to_caller or sees(owner.get(lot))):
             result.withheld += 1
             continue
@@ -498,7 +506,7 @@ def _add_recipients(
             for row in _rows(
                 session,
                 select(
-                    DirectoryEstablishment.id,
+                    text(DirectoryEstablishment.id),
                     DirectoryEstablishment.address,
                     DirectoryEstablishment.business_registration_no,
                 ),
@@ -511,7 +519,7 @@ def _add_recipients(
                 _, address, code = directory[r.establishment_id]
                 r.address = r.address or address
                 r.code = r.code or code
-    result.recipients.sort(key=lambda r: (r.depth, r.shipped_at, r.shipment_id.int))
+    result.recipients.sort(key=lambda r: (r.depth, r.shipped_at, r.shipment_id))
 
 
 # --- the tree a page draws ----------------------------------------------------------------------
@@ -532,11 +540,11 @@ def tree(
         raise ValueError(f"unknown direction: {direction!r}")
     backward = direction == "backward"
     index = result.index()
-    steps: dict[uuid.UUID, list[TraceEdge]] = defaultdict(list)
+    steps: dict[str, list[TraceEdge]] = defaultdict(list)
     for edge in result.edges:
         if edge.direction in (direction, "both"):
             steps[edge.target_lot_id if backward else edge.source_lot_id].append(edge)
-    leaves: dict[uuid.UUID, list[dict[str, Any]]] = defaultdict(list)
+    leaves: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for supplier in result.suppliers if backward else ():
         leaves[supplier.lot_id].append({"supplier": supplier})
     for recipient in () if backward else result.recipients:
@@ -549,14 +557,14 @@ def tree(
         "truncated": False,
     }
     placed = {result.start}
-    queue: deque[tuple[dict[str, Any], uuid.UUID, int]] = deque([(root, result.start, 0)])
+    queue: deque[tuple[dict[str, Any], str, int]] = deque([(root, result.start, 0)])
     while queue:
         item, lot_id, level = queue.popleft()
         out = steps.get(lot_id, [])
         if max_depth is not None and level >= max_depth and (out or leaves.get(lot_id)):
             item["truncated"] = True
             continue
-        out.sort(key=lambda e: (e.occurred_at or _EPOCH, str(e.id)))
+        out.sort(key=lambda e: (e.occurred_at or _EPOCH, e.id))
         for edge in out:
             other = edge.source_lot_id if backward else edge.target_lot_id
             if other in placed or other not in index:

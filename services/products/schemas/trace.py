@@ -213,14 +213,6 @@ class TraceTreeOut(Schema):
 # holds them to it); the schemas stay the documented contract.
 
 
-class _Text(dict[Any, Any]):
-    """str() of each UUID once: the same lots come back in many edges."""
-
-    def __missing__(self, key: Any) -> Any:
-        value = self[key] = None if key is None else str(key)
-        return value
-
-
 def _iso(value: Any) -> Any:
     return None if value is None else value.isoformat()
 
@@ -229,15 +221,15 @@ def _number(value: Any) -> Any:
     return None if value is None else float(value)
 
 
-def _node(n: TraceNode, ids: _Text) -> dict[str, Any]:
+def _node(n: TraceNode) -> dict[str, Any]:
     return {
-        "lot_id": ids[n.lot_id],
+        "lot_id": n.lot_id,
         "code": n.code,
-        "product_id": ids[n.product_id],
+        "product_id": n.product_id,
         "product_name": n.product_name,
         "product_code": n.product_code,
         "product_gtin": n.product_gtin,
-        "establishment_id": ids[n.establishment_id],
+        "establishment_id": n.establishment_id,
         "establishment_name": n.establishment_name,
         "establishment_address": n.establishment_address,
         "establishment_code": n.establishment_code,
@@ -255,27 +247,27 @@ def _node(n: TraceNode, ids: _Text) -> dict[str, Any]:
     }
 
 
-def _edge(e: TraceEdge, ids: _Text) -> dict[str, Any]:
+def _edge(e: TraceEdge) -> dict[str, Any]:
     return {
-        "id": ids[e.id],
-        "source_lot_id": ids[e.source_lot_id],
-        "target_lot_id": ids[e.target_lot_id],
+        "id": e.id,
+        "source_lot_id": e.source_lot_id,
+        "target_lot_id": e.target_lot_id,
         "kind": e.kind,
         "quantity": _number(e.quantity),
         "unit": e.unit,
         "occurred_at": _iso(e.occurred_at),
         "place": e.place,
-        "shipment_id": ids[e.shipment_id],
+        "shipment_id": e.shipment_id,
         "direction": e.direction,
         "depth": e.depth,
         "redacted": e.redacted,
     }
 
 
-def _supplier(s: ExternalSupplier, ids: _Text) -> dict[str, Any]:
+def _supplier(s: ExternalSupplier) -> dict[str, Any]:
     return {
-        "id": ids[s.id],
-        "lot_id": ids[s.lot_id],
+        "id": s.id,
+        "lot_id": s.lot_id,
         "name": s.name,
         "address": s.address,
         "code": s.code,
@@ -289,11 +281,11 @@ def _supplier(s: ExternalSupplier, ids: _Text) -> dict[str, Any]:
     }
 
 
-def _recipient(r: ExternalRecipient, ids: _Text) -> dict[str, Any]:
+def _recipient(r: ExternalRecipient) -> dict[str, Any]:
     return {
-        "shipment_id": ids[r.shipment_id],
-        "lot_id": ids[r.lot_id],
-        "establishment_id": ids[r.establishment_id],
+        "shipment_id": r.shipment_id,
+        "lot_id": r.lot_id,
+        "establishment_id": r.establishment_id,
         "name": r.name,
         "address": r.address,
         "code": r.code,
@@ -308,23 +300,22 @@ def _recipient(r: ExternalRecipient, ids: _Text) -> dict[str, Any]:
 
 def trace_json(result: TraceResult) -> dict[str, Any]:
     """The trace as TraceOut serialises it, fast."""
-    ids = _Text()
     return {
-        "start_lot_id": ids[result.start],
+        "start_lot_id": result.start,
         "direction": result.direction,
         "redacted": result.redacted,
         "withheld": result.withheld,
         "counts": counts(result),
-        "nodes": [_node(n, ids) for n in result.nodes],
-        "edges": [_edge(e, ids) for e in result.edges],
+        "nodes": [_node(n) for n in result.nodes],
+        "edges": [_edge(e) for e in result.edges],
         "external": {
-            "suppliers": [_supplier(s, ids) for s in result.suppliers],
-            "recipients": [_recipient(r, ids) for r in result.recipients],
+            "suppliers": [_supplier(s) for s in result.suppliers],
+            "recipients": [_recipient(r) for r in result.recipients],
         },
     }
 
 
-_DUMPERS: dict[str, Callable[[Any, _Text], dict[str, Any]]] = {
+_DUMPERS: dict[str, Callable[[Any], dict[str, Any]]] = {
     "lot": _node,
     "link": _edge,
     "supplier": _supplier,
@@ -336,7 +327,6 @@ def dump_tree(root: dict[str, Any]) -> dict[str, Any]:
     """The domain's tree as JSON-ready data (TreeNodeOut's shape), without recursion: a chain
     of lots hundreds deep would exhaust Python's stack in a recursive (marshmallow Nested)
     dump."""
-    ids = _Text()
     out: dict[str, Any] = {}
     stack: list[tuple[dict[str, Any], dict[str, Any]]] = [(root, out)]
     while stack:
@@ -348,10 +338,8 @@ def dump_tree(root: dict[str, Any]) -> dict[str, Any]:
                     dumped: dict[str, Any] = {}
                     target["children"].append(dumped)
                     stack.append((child, dumped))
-            elif key == "ref":
-                target["ref"] = ids[value]
             elif key in _DUMPERS:
-                target[key] = None if value is None else _DUMPERS[key](value, ids)
+                target[key] = None if value is None else _DUMPERS[key](value)
             else:
                 target[key] = value
     return out
