@@ -7,10 +7,11 @@ Routes (at the root of the URL space: the gateway sends `/q/…` and `/01/…` h
 - `GET|POST <either>/report` — report a suspected fake or a problem (CSRF, rate-limited per
   client address, PROBLEM_REPORTS_PER_HOUR), for the managing agency.
 
-A page view costs, when its code and card are warm in this process: one Redis round trip for
-the per-address budget (which also brings the card epoch), one for the scan (domain/scans),
-and the template. No call to another service, no query. Unknown, forged and void codes get a
-clear page (404 for unknown and forged), a products-service outage with no stored card a 503
+A page view costs, when its code and card are warm in this process: one Redis round trip
+(one script: the per-address page budget, the card epoch, the serial's counters and the
+queued scan; domain/scans.py), the replacement of the code in a page rendered once per card
+(`trace_html`), no call to another service and no query. Unknown and forged codes get a
+clear 404 page, void ones a warning, a products-service outage with no stored card a 503
 page, a spent budget a 429 page — never a stack trace.
 
 Vietnamese first, English with `?lang=en` (shared/web.py); every value goes through Jinja's

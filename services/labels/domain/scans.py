@@ -212,41 +212,49 @@ def counts_for(resolution: Resolution, base_outcome: str) -> bool:
 
 # --- recording ----------------------------------------------------------------------------
 
-_SCRIPT = """
+# KEYS: queue, count, places, seen, dropped, views, epoch ("" when not used)
+# ARGV: event, place, flags (counted, counting: "0"/"1" each), view limit, view window,
+#       queue cap
+_SCRIPT = (
+    """
 local epoch = redis.call('GET', KEYS[7]) or '0'
 if KEYS[6] ~= '' then
   local views = redis.call('INCR', KEYS[6])
-  if views == 1 then redis.call('EXPIRE', KEYS[6], ARGV[10]) end
-  if views > tonumber(ARGV[9]) then return {-1, 0, epoch} end
+  if views == 1 then redis.call('EXPIRE', KEYS[6], ARGV[5]) end
+  if views > tonumber(ARGV[4]) then return {-1, 0, epoch} end
 end
 local n, p = 0, 0
-if ARGV[6] == '1' then
-  local counted = ARGV[7] == '1'
+local counting = string.sub(ARGV[3], 2, 2) == '1'
+if string.sub(ARGV[3], 1, 1) == '1' then
+  local counted = counting
   if counted and KEYS[4] ~= '' then
-    counted = redis.call('SET', KEYS[4], '1', 'NX', 'EX', ARGV[4]) ~= false
+    counted = redis.call('SET', KEYS[4], '1', 'NX', 'EX', @SEEN@) ~= false
   end
   if counted then
     n = redis.call('INCR', KEYS[2])
-    redis.call('EXPIRE', KEYS[2], ARGV[3])
+    redis.call('EXPIRE', KEYS[2], @TTL@)
   else
     n = tonumber(redis.call('GET', KEYS[2]) or '0')
   end
-  if ARGV[7] == '1' and ARGV[2] ~= '' then
+  if counting and ARGV[2] ~= '' then
     if redis.call('SISMEMBER', KEYS[3], ARGV[2]) == 0
-       and redis.call('SCARD', KEYS[3]) < tonumber(ARGV[8]) then
+       and redis.call('SCARD', KEYS[3]) < @PLACES@ then
       redis.call('SADD', KEYS[3], ARGV[2])
     end
-    redis.call('EXPIRE', KEYS[3], ARGV[3])
+    redis.call('EXPIRE', KEYS[3], @TTL@)
   end
   p = redis.call('SCARD', KEYS[3])
 end
-if redis.call('LLEN', KEYS[1]) < tonumber(ARGV[5]) then
+if redis.call('LLEN', KEYS[1]) < tonumber(ARGV[6]) then
   redis.call('RPUSH', KEYS[1], ARGV[1] .. '|' .. n .. '|' .. p)
 else
   redis.call('INCR', KEYS[5])
 end
 return {n, p, epoch}
-"""
+""".replace("@SEEN@", str(SEEN_SECONDS))
+    .replace("@TTL@", str(COUNTER_TTL))
+    .replace("@PLACES@", str(PLACES_KEPT))
+)
 
 
 def _count_key(serial: int) -> str:
@@ -354,14 +362,10 @@ class Recorder:
             args=[
                 event.dump(),
                 event.place or "",
-                COUNTER_TTL,
-                SEEN_SECONDS,
-                MAX_QUEUE,
-                "1" if counted else "0",
-                "1" if counting else "0",
-                PLACES_KEPT,
+                ("1" if counted else "0") + ("1" if counting else "0"),
                 budget.limit if budget else 0,
                 budget.window if budget else 0,
+                MAX_QUEUE,
             ],
         )
         observe_epoch(str(result[2]))
