@@ -431,6 +431,30 @@ ENDPOINTS = [
     ),
 ]
 
+_SERVICE_ONLY = {
+    "anon": 401,
+    "admin": 403,
+    "agency_a": 403,
+    "agency_b": 403,
+    "owner_a": 403,
+    "owner_b": 403,
+}
+ENDPOINTS.append(
+    Endpoint(
+        "internal.get_establishment_indicators",
+        "GET",
+        lambda w: "/api/v1/internal/indicators/establishments",
+        _SERVICE_ONLY,
+    )
+)
+ENDPOINTS.append(
+    Endpoint(
+        "internal.get_grant_indicators",
+        "GET",
+        lambda w: "/api/v1/internal/indicators/grants?from=2024-01-01&to=2024-12-31",
+        _SERVICE_ONLY,
+    )
+)
 ENDPOINTS.append(
     Endpoint(
         "internal.directory",

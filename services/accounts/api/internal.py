@@ -8,10 +8,11 @@ from typing import Any
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
-from services.accounts.domain import directory
+from services.accounts.domain import directory, indicators
 from shared.auth import authenticated
+from shared.clock import local_today
 from shared.db import request_session, utcnow
-from shared.errors import Forbidden
+from shared.errors import Forbidden, InvalidInput
 
 PREFIX = "internal"
 blp = Blueprint("internal", __name__, description="Service-to-service calls (internal)")
@@ -92,3 +93,75 @@ def get_directory(args: dict[str, Any]) -> dict[str, Any]:
         "establishments": rows,
         "next_after": rows[-1]["id"] if len(rows) == args["limit"] else None,
     }
+
+
+class AsOfQuery(Schema):
+    as_of = fields.Date(
+        load_default=None,
+        metadata={"description": "End of this local day (Asia/Ho_Chi_Minh); default today"},
+    )
+
+
+class UnitCountsOut(Schema):
+    unit_id = fields.UUID()
+    establishments = fields.Integer()
+    certificate_subject = fields.Integer()
+    commitment_subject = fields.Integer()
+    ocop = fields.Integer()
+    with_account = fields.Integer()
+    certificate_with_account = fields.Integer()
+    commitment_with_account = fields.Integer()
+    ocop_with_account = fields.Integer()
+
+
+class EstablishmentIndicatorsOut(Schema):
+    as_of = fields.Date()
+    units = fields.List(fields.Nested(UnitCountsOut))
+
+
+class PeriodQuery(Schema):
+    start = fields.Date(required=True, data_key="from")
+    end = fields.Date(required=True, data_key="to")
+
+
+class GrantsOut(Schema):
+    unit_id = fields.UUID()
+    month = fields.String(metadata={"description": "YYYY-MM, local time"})
+    granted = fields.Integer()
+
+
+class GrantIndicatorsOut(Schema):
+    start = fields.Date(data_key="from")
+    end = fields.Date(data_key="to")
+    months = fields.List(fields.Nested(GrantsOut))
+
+
+@blp.get("/indicators/establishments")
+@blp.arguments(AsOfQuery, location="query")
+@blp.response(200, EstablishmentIndicatorsOut)
+def get_establishment_indicators(args: dict[str, Any]) -> dict[str, Any]:
+    """Appendix 01's counts per unit that directly manages establishments (no roll-up), as
+    of the end of a local day. Service tokens only."""
+    _require_service()
+    today = local_today()
+    as_of = args["as_of"] or today
+    counts = indicators.establishment_counts(request_session(), as_of, today=today)
+    return {"as_of": as_of, "units": [c.as_dict() for c in counts]}
+
+
+@blp.get("/indicators/grants")
+@blp.arguments(PeriodQuery, location="query")
+@blp.response(200, GrantIndicatorsOut)
+def get_grant_indicators(args: dict[str, Any]) -> dict[str, Any]:
+    """Operating accounts granted per unit and local month (Appendix 02's actual). Service
+    tokens only."""
+    _require_service()
+    start, end = args["start"], args["end"]
+    if end < start or (end - start).days > 3660:
+        raise InvalidInput.field(
+            "to",
+            "Khoảng thời gian không hợp lệ (tối đa 10 năm, 'to' không trước 'from').",
+            "Invalid period (at most 10 years, 'to' not before 'from').",
+        )
+    months = indicators.grants_by_month(request_session(), start, end)
+    return {"start": start, "end": end, "months": months}
