@@ -29,6 +29,7 @@ TASK_MODULES = (
     "services.products.tasks",
     "services.labels.tasks",
     "services.labels.printing_tasks",
+    "services.reports.tasks",
 )
 
 
@@ -81,7 +82,9 @@ def create_celery(settings: Settings, flask_apps: Mapping[str, Flask]) -> Celery
                 return self.run(*args, **kwargs)
 
     app = Celery("traceability", task_cls=ServiceTask)
-    app.conf.update(_conf(settings), beat_schedule=_beat_schedule(), include=list(TASK_MODULES))
+    app.conf.update(
+        _conf(settings), beat_schedule=_beat_schedule(settings), include=list(TASK_MODULES)
+    )
     app.set_default()
     app.flask_apps = dict(flask_apps)
     for flask_app in flask_apps.values():
@@ -102,13 +105,20 @@ def ensure_producer(settings: Settings) -> Celery:
     return _configured
 
 
-def _beat_schedule() -> dict[str, Any]:
+def _beat_schedule(settings: Settings) -> dict[str, Any]:
     from services.accounts.tasks import BEAT_SCHEDULE as accounts_schedule
     from services.labels.printing_tasks import BEAT_SCHEDULE as printing_schedule
     from services.labels.tasks import BEAT_SCHEDULE as labels_schedule
     from services.products.tasks import BEAT_SCHEDULE as products_schedule
+    from services.reports.tasks import beat_schedule as reports_schedule
 
-    return {**accounts_schedule, **products_schedule, **labels_schedule, **printing_schedule}
+    return {
+        **accounts_schedule,
+        **products_schedule,
+        **labels_schedule,
+        **printing_schedule,
+        **reports_schedule(settings),
+    }
 
 
 @before_task_publish.connect

@@ -40,6 +40,18 @@ def _positive_int(value: str) -> int:
     return number
 
 
+def _crontab(value: str) -> str:
+    """Five crontab fields, checked the way Celery will read them."""
+    from celery.schedules import crontab
+
+    fields = value.split()
+    if len(fields) != 5:
+        raise ValueError("expected five crontab fields: minute hour day month weekday")
+    minute, hour, day_of_month, month_of_year, day_of_week = fields
+    crontab(minute, hour, day_of_week, day_of_month, month_of_year)
+    return " ".join(fields)
+
+
 def _mode(value: str) -> str:
     if value not in MODES:
         raise ValueError(f"expected one of {', '.join(MODES)}")
@@ -311,6 +323,31 @@ SETTINGS_TABLE: tuple[Setting, ...] = (
         _positive_int,
     ),
     Setting(
+        "REPORT_QUARTERLY_CRON",
+        "report_quarterly_cron",
+        "When beat compiles the quarterly reports (crontab: minute hour day month weekday, "
+        "Asia/Ho_Chi_Minh). Default: 00:30 on the 15th of each quarter's last month, just "
+        "after the units' deadline.",
+        "30 0 15 3,6,9,12 *",
+        _crontab,
+    ),
+    Setting(
+        "REPORT_ANNUAL_CRON",
+        "report_annual_cron",
+        "When beat compiles the annual reports (crontab, Asia/Ho_Chi_Minh). Default: 00:30 "
+        "on 10 December, just after the deadline.",
+        "30 0 10 12 *",
+        _crontab,
+    ),
+    Setting(
+        "REPORT_REMINDER_CRON",
+        "report_reminder_cron",
+        "When beat reminds units that have not submitted their narrative (crontab, "
+        "Asia/Ho_Chi_Minh; from a week before a deadline to a month after it).",
+        "0 8 * * *",
+        _crontab,
+    ),
+    Setting(
         "RECALL_DECISION_HOURS",
         "recall_decision_hours",
         "Hours an authority has to issue a recall decision after unsafe food is found "
@@ -383,6 +420,9 @@ class Settings:
     counterfeit_max_places: int = 3
     public_card_ttl_seconds: int = 300
     problem_reports_per_hour: int = 5
+    report_quarterly_cron: str = "30 0 15 3,6,9,12 *"
+    report_annual_cron: str = "30 0 10 12 *"
+    report_reminder_cron: str = "0 8 * * *"
     upload_max_mb: int = 10
     recall_decision_hours: int = 24
     recall_handling_working_days: int = 3

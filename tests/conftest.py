@@ -204,9 +204,37 @@ def labels_app(app_settings: Settings, accounts_app: Any, products_app: Any) -> 
     get_database(app).dispose()
 
 
+@pytest.fixture(scope="session")
+def reports_app(
+    app_settings: Settings, accounts_app: Any, products_app: Any, labels_app: Any
+) -> Iterator[Any]:
+    from services.reports.app import create_app
+    from shared.db import get_database
+
+    settings = app_settings.with_(
+        accounts_url="http://gateway/accounts",
+        products_url="http://gateway/products",
+        labels_url="http://gateway/labels",
+        extra={
+            **app_settings.extra,
+            "http_transport": in_process_gateway(
+                {"accounts": accounts_app, "products": products_app, "labels": labels_app}
+            ),
+        },
+    )
+    app = create_app(settings)
+    app.config["TESTING"] = True
+    yield app
+    get_database(app).dispose()
+
+
 @pytest.fixture(scope="session", autouse=True)
 def celery_eager(
-    app_settings: Settings, accounts_app: Any, products_app: Any, labels_app: Any
+    app_settings: Settings,
+    accounts_app: Any,
+    products_app: Any,
+    labels_app: Any,
+    reports_app: Any,
 ) -> Any:
     """In-process tests run tasks eagerly, right after the request's commit (no broker);
     tests/e2e runs them through real workers."""
@@ -214,7 +242,13 @@ def celery_eager(
     from shared.celery_app import create_celery
 
     app = create_celery(
-        app_settings, {"accounts": accounts_app, "products": products_app, "labels": labels_app}
+        app_settings,
+        {
+            "accounts": accounts_app,
+            "products": products_app,
+            "labels": labels_app,
+            "reports": reports_app,
+        },
     )
     app.conf.update(task_always_eager=True, task_eager_propagates=True)
     # One connection per test (rolled back): a heartbeat thread must not share it.
@@ -270,6 +304,13 @@ def labels_db(labels_app: Any, store: Any) -> Iterator[Any]:
     """The labels database, inside a transaction rolled back after the test."""
     clear_store(store)
     yield from bound_database(labels_app)
+
+
+@pytest.fixture
+def reports_db(reports_app: Any, store: Any) -> Iterator[Any]:
+    """The reports database, inside a transaction rolled back after the test."""
+    clear_store(store)
+    yield from bound_database(reports_app)
 
 
 @pytest.fixture

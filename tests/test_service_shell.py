@@ -97,11 +97,11 @@ def test_embedded_app_mounts_services_at_their_prefixes(app_settings: Settings) 
     assert client.get("/accounts/healthz").json["service"] == "accounts"
     assert client.get("/accounts/api/v1/openapi.json").status_code == 200
     index = client.get("/").json
-    for name in ("accounts", "products", "labels"):
+    for name in ("accounts", "products", "labels", "reports"):
         assert name in index["services"]
         assert client.get(f"/{name}/api/v1/openapi.json").status_code == 200
-    # A service not built yet is simply not mounted: its prefix answers 404.
-    response = client.get("/reports/api/v1/openapi.json")
+    # An unknown prefix answers a problem document, not a stack trace.
+    response = client.get("/nothing/api/v1/openapi.json")
     assert response.status_code == 404
     assert response.json["code"] == "not_found"
     # The public trace pages at the root go to the labels service, path unchanged.

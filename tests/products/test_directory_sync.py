@@ -108,6 +108,7 @@ def test_a_change_rings_the_products_doorbell(
     assert sorted(m["headers"]["task"] for m in messages) == [
         "labels.sync_directory",
         "products.sync_directory",
+        "reports.sync_directory",
     ]
 
 

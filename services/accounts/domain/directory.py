@@ -22,7 +22,7 @@ from shared.db import on_commit
 log = logging.getLogger(__name__)
 
 # Tasks of other services that copy the directory; each is sent by name.
-SUBSCRIBERS = ("products.sync_directory", "labels.sync_directory")
+SUBSCRIBERS = ("products.sync_directory", "labels.sync_directory", "reports.sync_directory")
 _CHANGED = "directory_changed"
 
 
