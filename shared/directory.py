@@ -219,6 +219,16 @@ class Directory:
         log.info("directory synced for %s: %s", self.service, counts)
         return counts
 
+    def sync_units(self, session: Session, settings: Any) -> int:
+        """Replace the unit tree only (one call): for a service that needs the tree and not
+        the establishments (the reports service)."""
+        client = self._client(settings)
+        try:
+            body = _answer(client.get("/api/v1/internal/directory", params={"limit": 1}))
+        finally:
+            client.close()
+        return self.apply_units(session, body.get("units") or [])
+
     def fetch_establishments(self, session: Session, settings: Any, ids: list[uuid.UUID]) -> int:
         """The API fallback: copy these establishments now (a miss on the hot path)."""
         client = self._client(settings)

@@ -70,10 +70,11 @@ def beat_schedule(settings: Any) -> dict[str, dict[str, Any]]:
 
 @shared_task(name="reports.sync_directory", service="reports", queue="default")
 def sync_directory(full: bool = False) -> dict[str, int]:
-    """Pull the accounts service's changed units and establishments into the local copy."""
+    """Copy the accounts service's unit tree (reports need the tree, not the establishments:
+    their counts come from the indicators endpoints)."""
     settings = current_app.config["SETTINGS"]
     with get_database().transaction() as session:
-        return COPY.sync(session, settings, full=full)
+        return {"units": COPY.sync_units(session, settings)}
 
 
 @shared_task(

@@ -35,6 +35,6 @@ def get_indicators(args: dict[str, Any]) -> dict[str, Any]:
         scope.require_unit(session, principal, unit_id, settings())
     period = period_of(args)
     as_of = min(args["as_of"] or period.as_of(local_today()), period.end)
-    COPY.sync(session, settings())
+    COPY.sync_units(session, settings())
     snapshot = sources.read(settings(), as_of, period.start, as_of)
     return indicators.compute(session, snapshot, period, unit_id)

@@ -120,7 +120,7 @@ def compare(args: dict[str, Any], table_id: uuid.UUID) -> dict[str, Any]:
         if not principal.is_admin:
             raise Forbidden()
         period = Period("annual", table.as_of.year)
-        COPY.sync(session, settings())
+        COPY.sync_units(session, settings())
         snapshot = sources.read(settings(), table.as_of, period.start, table.as_of)
         figures = indicators.compute(session, snapshot, period, None)
     return published.compare(session, table_id, figures)

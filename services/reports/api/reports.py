@@ -3,6 +3,7 @@ the versions, download the XLSX and the PDF."""
 
 from __future__ import annotations
 
+import io
 import uuid
 from typing import Any
 
@@ -128,7 +129,10 @@ def get_report(report_id: uuid.UUID) -> Report:
 def _download(key: str | None, mimetype: str, name: str) -> Response:
     if not key:
         raise NotFound()
-    return send_file(files().open(key), mimetype=mimetype, as_attachment=True, download_name=name)
+    # Reports are small (kilobytes to a few megabytes): read whole, the file closed at once.
+    with files().open(key) as handle:
+        data = handle.read()
+    return send_file(io.BytesIO(data), mimetype=mimetype, as_attachment=True, download_name=name)
 
 
 @blp.get("/<uuid:report_id>/report.xlsx")

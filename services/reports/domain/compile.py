@@ -101,7 +101,7 @@ def run(context: jobs.JobContext, db: Database, settings: Any, store: Any) -> di
     as_of = min(as_of or period.as_of(local_today()), period.end)
 
     with db.transaction() as session:
-        COPY.sync(session, settings)
+        COPY.sync_units(session, settings)
         province = _province_id(session)
         targets: list[uuid.UUID | None] = [unit_id]
         if params.get("each_unit"):

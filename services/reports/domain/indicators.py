@@ -33,8 +33,8 @@ FIELDS = (
     *ACCOUNTS_FIELDS,
     *PRODUCTS_FIELDS,
     *LABELS_FIELDS,
-    "key_products",
-    "key_products_with_qr",
+    "ocop_or_key_products",
+    "ocop_or_key_with_qr",
     "planned_accounts",
     "granted_accounts",
 )
@@ -77,9 +77,9 @@ RATES: tuple[tuple[str, str, str, str, str], ...] = (
         "OCOP establishments with an account",
     ),
     (
-        "key_products_with_qr/key_products",
-        "key_products_with_qr",
-        "key_products",
+        "ocop_or_key_with_qr/ocop_or_key_products",
+        "ocop_or_key_with_qr",
+        "ocop_or_key_products",
         "Tỷ lệ sản phẩm OCOP, chủ lực có mã QR",
         "OCOP and key products with QR codes",
     ),
@@ -157,8 +157,8 @@ def _own_counts(snapshot: Snapshot, plan: dict[str, int], unit: str) -> dict[str
     for table in (snapshot.establishments, snapshot.products, snapshot.labels):
         for name, value in table.get(unit, {}).items():
             own[name] += value
-    own["key_products"] = snapshot.key_products.get(unit, 0)
-    own["key_products_with_qr"] = snapshot.key_products_with_qr.get(unit, 0)
+    own["ocop_or_key_products"] = snapshot.ocop_or_key_products.get(unit, 0)
+    own["ocop_or_key_with_qr"] = snapshot.ocop_or_key_with_qr.get(unit, 0)
     own["planned_accounts"] = plan.get(unit, 0)
     own["granted_accounts"] = sum(snapshot.grants.get(unit, {}).values())
     return own

@@ -178,7 +178,8 @@ def compare(session: Session, table_id: uuid.UUID, figures: dict[str, Any]) -> d
             elif row.unit_id is None and _is_grand_total(row, rows):
                 tops = [r for r in rows if not r.parent_code and r is not row]
                 children_sum = sum(int(r.values.get(column) or 0) for r in tops)
-            agrees = published is not None and system is not None and published == system
+            # A blank published cell means none (the appendix leaves zeros blank).
+            agrees = system is not None and int(published or 0) == system
             consistent = children_sum is None or published is None or children_sum == published
             if not agrees and system is not None:
                 differences += 1

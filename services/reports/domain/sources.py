@@ -59,14 +59,14 @@ class Snapshot:
     products: dict[str, dict[str, int]] = field(default_factory=dict)
     labels: dict[str, dict[str, int]] = field(default_factory=dict)
     # OCOP and key products per unit, and how many of them carry a QR code.
-    key_products: dict[str, int] = field(default_factory=dict)
-    key_products_with_qr: dict[str, int] = field(default_factory=dict)
+    ocop_or_key_products: dict[str, int] = field(default_factory=dict)
+    ocop_or_key_with_qr: dict[str, int] = field(default_factory=dict)
 
     def units(self) -> set[str]:
         found: set[str] = set()
         for table in (self.establishments, self.grants, self.products, self.labels):
             found.update(table)
-        found.update(self.key_products)
+        found.update(self.ocop_or_key_products)
         return found
 
 
@@ -131,7 +131,7 @@ def read(settings: Any, as_of: date, start: date, end: date) -> Snapshot:
 
     for product in targets:
         unit = str(product["unit_id"])
-        snapshot.key_products[unit] = snapshot.key_products.get(unit, 0) + 1
+        snapshot.ocop_or_key_products[unit] = snapshot.ocop_or_key_products.get(unit, 0) + 1
         if str(product["id"]) in with_codes:
-            snapshot.key_products_with_qr[unit] = snapshot.key_products_with_qr.get(unit, 0) + 1
+            snapshot.ocop_or_key_with_qr[unit] = snapshot.ocop_or_key_with_qr.get(unit, 0) + 1
     return snapshot

@@ -53,8 +53,8 @@ TARGETS = (
     ),
     Target(
         "qr_key_products",
-        "key_products_with_qr",
-        "key_products",
+        "ocop_or_key_with_qr",
+        "ocop_or_key_products",
         "Sản phẩm OCOP, sản phẩm chủ lực có mã QR truy xuất",
         "OCOP and key products with traceability QR codes",
         Decimal(100),
