@@ -51,9 +51,12 @@ def cmd_seed_demo(_args: argparse.Namespace) -> None:
             admin_password=settings.demo_admin_password,
         )
     lots = _seed_products(settings, database)
+    reports = _seed_reports(settings, database)
     database.dispose()
     if lots:
         print(f"Demo products: {lots} lots with their production diary and shipments.")
+    if reports:
+        print(f"Demo reports: {reports}.")
     print("\nDemo logins (tài khoản trình diễn):")
     for login in logins:
         print(
@@ -81,6 +84,23 @@ def _seed_products(settings: Any, accounts: Any) -> int:
             return seed_products(session, payload)
     finally:
         products.dispose()
+
+
+def _seed_reports(settings: Any, accounts: Any) -> dict[str, int]:
+    """The reports service's demo data (plans, the published Appendix 01, narratives), its
+    unit tree copied in-process like the products service's."""
+    from services.accounts.domain import directory as accounts_directory
+    from services.reports.seed import seed_demo as seed_reports
+    from shared.db import Database
+
+    with accounts.transaction() as session:
+        payload = {"units": accounts_directory.units(session)}
+    reports = Database(settings.database_url("reports"), service="reports")
+    try:
+        with reports.transaction() as session:
+            return seed_reports(session, payload)
+    finally:
+        reports.dispose()
 
 
 def cmd_create_admin(args: argparse.Namespace) -> None:

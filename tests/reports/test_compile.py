@@ -138,6 +138,7 @@ def test_a_report_rolls_the_sources_up_and_exports(
     assert "Tiến độ các chỉ tiêu" in text
     assert "Huyện Bình Liêu" in text
     assert "Cấp tài khoản cho cơ sở thuộc diện cấp GCN ATTP" in text
+    assert "Phiên bản 1" in text
 
     # Compiling again adds a version; the first one is unchanged.
     again = _compile(rclient, admin)

@@ -170,21 +170,22 @@ def _compile_one(
         compiled_by=context.created_by,
         figures=figures,
     )
-    doc = document(draft, unit_name)
-    xlsx = exports.to_xlsx(doc)
-    pdf = exports.to_pdf(doc)
-    base = f"reports/{period.year}/{report_id}"
-    store.save(f"{base}.xlsx", xlsx)
-    store.save(f"{base}.pdf", pdf)
-    draft.xlsx_key, draft.pdf_key = f"{base}.xlsx", f"{base}.pdf"
     for attempt in range(5):
+        # The version is printed in the files: take the next one, render, then store; if
+        # another compilation of the same period took it meanwhile, take the next and render
+        # again (rare: two compilations of one period finishing at once).
+        with db.transaction() as session:
+            draft.version = _next_version(session, draft)
+        doc = document(draft, unit_name)
+        base = f"reports/{period.year}/{report_id}"
+        store.save(f"{base}.xlsx", exports.to_xlsx(doc))
+        store.save(f"{base}.pdf", exports.to_pdf(doc))
+        draft.xlsx_key, draft.pdf_key = f"{base}.xlsx", f"{base}.pdf"
         try:
             with db.transaction() as session:
-                draft.version = _next_version(session, draft)
                 session.add(draft)
             return draft
         except IntegrityError:
-            # Another compilation of the same period took the version: take the next one.
             if attempt == 4:
                 raise
             draft = _detached_copy(draft)
