@@ -186,6 +186,8 @@ def test_scope_of_reports(rclient: Any, rworld: Any, province: Any) -> None:
         {"kind": "annual", "year": 1800},
         {"kind": "annual", "year": YEAR, "unit_id": "not-a-uuid"},
         {"kind": "annual", "year": YEAR, "unit_id": str(uuid.uuid4())},
+        {"kind": "annual", "year": 2099},  # not started: no figures yet
+        {"kind": "annual", "year": YEAR, "as_of": f"{YEAR - 1}-12-31"},  # outside the period
     ],
 )
 def test_bad_requests(rclient: Any, rworld: Any, rsession: Any, body: dict[str, Any]) -> None:
@@ -303,3 +305,48 @@ def test_downloads_are_what_was_stored(rclient: Any, rworld: Any, province: Any)
     second = rclient.get(f"/api/v1/reports/{report_id}/report.xlsx", headers=admin).data
     assert first == second
     assert read_rows(io.BytesIO(first).getvalue())
+
+
+def test_the_quarterly_job_is_due_at_half_past_midnight_in_ha_noi(
+    reports_app: Any, celery_eager: Any
+) -> None:
+    """[RELIABILITY 7] The default crontab fires at 00:30 local time on the 15th of the
+    quarter's last month — 17:30 UTC the day before — and not at 00:30 UTC."""
+    from datetime import UTC, datetime, timedelta
+
+    from services.reports.tasks import beat_schedule
+
+    entry = beat_schedule(reports_app.config["SETTINGS"])["reports.quarterly"]["schedule"]
+    entry.app = celery_eager
+    now = {"value": datetime(2024, 6, 14, 17, 31, tzinfo=UTC)}
+    entry.nowfun = lambda: now["value"]
+    due, _next = entry.is_due(datetime(2024, 3, 14, 17, 30, tzinfo=UTC))
+    assert due is True
+    now["value"] = datetime(2024, 6, 15, 0, 31, tzinfo=UTC)  # 07:31 local, already ran
+    due, next_in = entry.is_due(datetime(2024, 6, 14, 17, 30, tzinfo=UTC))
+    assert due is False
+    # The next run is the 15 September, 00:30 local.
+    assert timedelta(days=91) < timedelta(seconds=next_in) < timedelta(days=93)
+
+
+def test_a_formula_in_a_narrative_is_text_in_the_xlsx(
+    rclient: Any, rworld: Any, province: Any
+) -> None:
+    """[RELIABILITY 12] A narrative starting with = comes out of the export as text."""
+    from openpyxl import load_workbook
+
+    formula = '=HYPERLINK("http://evil.example","bấm vào đây")'
+    officer = rworld.headers("agency_b")
+    saved = rclient.put(
+        f"/api/v1/narratives/{rworld.unit_b.id}/annual/{YEAR}/0",
+        json={"done": formula, "submit": True},
+        headers=officer,
+    )
+    assert saved.status_code == 200, saved.json
+    job = _compile(rclient, officer)
+    report = rclient.get(f"/api/v1/reports/{job['result']['report_id']}", headers=officer).json
+    xlsx = rclient.get(report["xlsx_url"], headers=officer).data
+    sheet = load_workbook(io.BytesIO(xlsx))["Thuyết minh"]
+    cells = [cell for row in sheet.iter_rows() for cell in row if cell.value == formula]
+    assert cells
+    assert all(cell.data_type == "s" for cell in cells)

@@ -7,12 +7,11 @@ from typing import Any
 
 from flask_smorest import Blueprint
 
-from services.reports.api.common import period_of, settings
+from services.reports.api.common import as_of_for, period_of, settings
 from services.reports.domain import indicators, scope, sources
 from services.reports.domain.directory import COPY
 from services.reports.schemas import IndicatorQuery
 from shared.auth import authenticated
-from shared.clock import local_today
 from shared.db import request_session
 
 PREFIX = "indicators"
@@ -34,7 +33,7 @@ def get_indicators(args: dict[str, Any]) -> dict[str, Any]:
     if unit_id is not None:
         scope.require_unit(session, principal, unit_id, settings())
     period = period_of(args)
-    as_of = min(args["as_of"] or period.as_of(local_today()), period.end)
+    as_of = as_of_for(period, args["as_of"])
     COPY.sync_units(session, settings())
     snapshot = sources.read(settings(), as_of, period.start, as_of)
     return indicators.compute(session, snapshot, period, unit_id)

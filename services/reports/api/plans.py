@@ -10,7 +10,7 @@ from typing import Any
 from flask import Response, request, send_file
 from flask_smorest import Blueprint
 
-from services.reports.api.common import settings
+from services.reports.api.common import check_year, settings
 from services.reports.domain import indicators, plans, scope
 from services.reports.schemas import (
     PlanEntryIn,
@@ -30,9 +30,7 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _year(year: int) -> int:
-    if not 2000 <= year <= 2100:
-        raise InvalidInput.field("year", "Năm không hợp lệ.", "Invalid year.")
-    return year
+    return check_year(year)
 
 
 @blp.get("/<int:year>")

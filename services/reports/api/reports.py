@@ -11,7 +11,7 @@ from flask import Response, send_file, url_for
 from flask_smorest import Blueprint
 from sqlalchemy import select
 
-from services.reports.api.common import files, period_of, settings
+from services.reports.api.common import as_of_for, files, period_of, settings
 from services.reports.domain import compile as compiling
 from services.reports.domain import scope
 from services.reports.domain.periods import Period
@@ -72,6 +72,7 @@ def compile_now(body: dict[str, Any]) -> Job:
     if unit_id is not None:
         scope.require_unit(session, principal, unit_id, settings())
     period = period_of(body)
+    as_of_for(period, body["as_of"])  # refuses a period not started, an as-of day outside it
     job = compiling.request(
         session,
         period,

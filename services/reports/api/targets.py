@@ -7,6 +7,7 @@ from typing import Any
 from flask import request
 from flask_smorest import Blueprint
 
+from services.reports.api.common import check_year
 from services.reports.domain import scope, targets
 from services.reports.schemas import TargetsIn, TargetsOut
 from shared.auth import authenticated
@@ -24,7 +25,7 @@ def get_targets(year: int) -> dict[str, Any]:
     """The year's targets (the plan's defaults until the administrator sets them). `version`
     is the value to send in `If-Match` when changing them (0 while on the defaults)."""
     scope.require_officer(authenticated())
-    return targets.for_year(request_session(), year).as_dict()
+    return targets.for_year(request_session(), check_year(year)).as_dict()
 
 
 @blp.put("/<int:year>")
@@ -37,10 +38,7 @@ def put_targets(body: dict[str, Any], year: int) -> dict[str, Any]:
     scope.require_officer(principal)
     if not principal.is_admin:
         raise Forbidden()
-    if not 2000 <= year <= 2100:
-        from shared.errors import InvalidInput
-
-        raise InvalidInput.field("year", "Năm không hợp lệ.", "Invalid year.")
+    check_year(year)
     expected = if_match_version(request.headers.get("If-Match"))
     goals = targets.update(
         request_session(), year, body, actor=principal.account_id, expected_version=expected
