@@ -52,7 +52,7 @@ def test_make_run_serves_the_demo_province(tmp_path: Path) -> None:
         assert "quantri" in output  # the demo login is printed
         assert httpx.get(f"{base}/").json()["services"]["accounts"]
         assert httpx.get(f"{base}/labels/api/v1/openapi.json").status_code == 200
-        assert httpx.get(f"{base}/reports/api/v1/openapi.json").status_code == 404
+        assert httpx.get(f"{base}/reports/api/v1/openapi.json").status_code == 200
         assert httpx.get(f"{base}/accounts/api/v1/docs").status_code == 200
 
         admin = httpx.post(
@@ -107,6 +107,36 @@ def test_make_run_serves_the_demo_province(tmp_path: Path) -> None:
         ):
             assert time.monotonic() < deadline, log.read_text(errors="replace")[-3000:]
             time.sleep(0.5)
+        # The year's report, compiled by the real worker from the other services' APIs.
+        year = httpx.get(f"{base}/reports/api/v1/targets/2026", headers=headers)
+        assert year.status_code == 200
+        from shared.clock import local_today
+
+        job = httpx.post(
+            f"{base}/reports/api/v1/reports/",
+            json={"kind": "annual", "year": local_today().year},
+            headers=headers,
+        )
+        assert job.status_code == 202, job.text
+        deadline = time.monotonic() + 90
+        while True:
+            state = httpx.get(
+                f"{base}/reports/api/v1/reports/jobs/{job.json()['id']}", headers=headers
+            ).json()
+            if state["status"] in {"done", "failed"}:
+                break
+            assert time.monotonic() < deadline, log.read_text(errors="replace")[-3000:]
+            time.sleep(0.5)
+        assert state["status"] == "done", state
+        report = httpx.get(
+            f"{base}/reports/api/v1/reports/{state['result']['report_id']}", headers=headers
+        ).json()
+        codes_in_report = {u["code"] for u in report["figures"]["units"]}
+        assert {"QN", "PROV", "DIST", "HA-LONG"} <= codes_in_report
+        assert report["figures"]["total"]["counts"]["establishments"] >= 400
+        pdf = httpx.get(f"{base}{report['pdf_url']}", headers=headers)
+        assert pdf.status_code == 200
+        assert pdf.content.startswith(b"%PDF")
         assert (tmp_path / "var" / "broker.sqlite").exists()
         assert (tmp_path / "var" / "accounts.sqlite").exists()
     finally:
