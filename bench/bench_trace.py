@@ -29,7 +29,7 @@ from tempfile import TemporaryDirectory
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import event
+import psycopg
 
 from bench import common
 from bench import graph as bench_graph
@@ -41,12 +41,22 @@ WALK_TARGET_MS = 1000.0
 
 
 class QueryCounter:
-    def __init__(self, engine: Any) -> None:
-        self.count = 0
-        event.listen(engine, "before_cursor_execute", self._count)
+    """Statements sent to PostgreSQL, counted at the driver: the trace runs its statements on
+    the driver's cursor (`graph.Statement`), past SQLAlchemy's events."""
 
-    def _count(self, *_: Any) -> None:
-        self.count += 1
+    def __init__(self) -> None:
+        self.count = 0
+        self._execute = psycopg.Cursor.execute
+        counter = self
+
+        def execute(cursor: Any, *args: Any, **kwargs: Any) -> Any:
+            counter.count += 1
+            return counter._execute(cursor, *args, **kwargs)
+
+        psycopg.Cursor.execute = execute  # type: ignore[method-assign,assignment]
+
+    def close(self) -> None:
+        psycopg.Cursor.execute = self._execute  # type: ignore[method-assign]
 
 
 class CpuMeter:
@@ -104,7 +114,7 @@ def _trace_cases(
     from shared.auth import Principal
 
     admin = Principal(role="admin", username="bench.admin")
-    counter = QueryCounter(database.engine)
+    counter = QueryCounter()
     rows: list[tuple[str, common.Stats]] = []
     meters: dict[str, CpuMeter] = {}
     sizes = {"lots": 0.0, "movements": 0.0, "queries": 0.0}
@@ -140,6 +150,7 @@ def _trace_cases(
                     sizes["movements"] += len(result.edges)
                     sizes["queries"] += counter.count - before
         rows.append((label, common.Stats.of_ns(samples)))
+    counter.close()
     n = len(info.starts) * ROUNDS
     return rows, {k: v / n for k, v in sizes.items()}, meters
 

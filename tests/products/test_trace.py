@@ -259,6 +259,57 @@ def test_a_deep_chain_is_walked_to_the_end(g: Builder, psession: Any) -> None:
     assert node["truncated"] is True
 
 
+def test_lots_and_movements_come_in_the_documented_order(g: Builder, psession: Any) -> None:
+    """Lots by how they were reached, distance, code (as Python compares text, whatever the
+    database's collation) and id; movements by how, step, time (unknown first) and id — the
+    database returns them sorted, so this holds the trace to the sort it no longer does."""
+    same_time = T0 + timedelta(days=1)
+    for name, owner in (("S", "a"), ("b1", "a"), ("B1", "b"), ("Đ1", "a"), ("a1", "a2")):
+        g.lot(name, owner)
+    g.lots["x1"] = LotFactory(product=g.product("b"), code="b1")  # the code of another's lot
+    g.lot("U", "a")
+    g.lot("V", "b")
+    for target in ("b1", "B1", "Đ1", "a1", "x1"):
+        g.link("S", target, occurred_at=same_time)
+    g.link("a1", "S", occurred_at=None)  # a cycle through the start: crossed both ways
+    g.link("U", "S", occurred_at=None)
+    g.link("V", "S", occurred_at=same_time)
+    g.link("V", "U")
+    owner = Principal(role="establishment", username="a", establishment_id=g.world.est_a.id)
+    for who in (ADMIN, owner):
+        result = trace(psession, who, g.id("S"))
+        order = {"start": 0, "backward": 1, "both": 2, "forward": 3}
+        epoch = datetime(1, 1, 1, tzinfo=UTC)
+        assert [n.lot_id for n in result.nodes] == [
+            n.lot_id
+            for n in sorted(
+                result.nodes, key=lambda n: (order[n.direction], n.depth, n.code, n.lot_id)
+            )
+        ]
+        assert [e.id for e in result.edges] == [
+            e.id
+            for e in sorted(
+                result.edges,
+                key=lambda e: (order[e.direction], e.depth, e.occurred_at or epoch, e.id),
+            )
+        ]
+        assert [n.code for n in result.nodes if n.direction == "forward"] == [
+            "B1",
+            "b1",
+            "b1",
+            "Đ1",
+        ]
+    for direction in ("backward", "forward"):
+        one_way = trace(psession, ADMIN, g.id("S"), direction)  # type: ignore[arg-type]
+        assert [e.id for e in one_way.edges] == [
+            e.id
+            for e in sorted(
+                one_way.edges,
+                key=lambda e: (e.depth, e.occurred_at or datetime.min.replace(tzinfo=UTC), e.id),
+            )
+        ]
+
+
 def test_across_establishments_with_outside_parties(g: Builder, psession: Any) -> None:
     """est_a makes tea from an outside farm, ships to est_a2 and est_b; est_b packs it and
     sells to a shop outside the system; a consignment to est_a2 is still on its way."""
@@ -559,6 +610,9 @@ def test_a_generated_graph_matches_a_brute_force_walk(g: Builder, psession: Any)
             ]
             assert levels == sorted(levels), "links are in breadth-first order"
             limited = graph.walk(psession, lot_id, direction, max_depth=2)  # type: ignore[arg-type]
+            assert graph.distances(psession, lot_id, direction) == {  # type: ignore[arg-type]
+                str(k): v for k, v in expected.items()
+            }
             assert limited.depth == {k: v for k, v in expected.items() if v <= 2}
 
         result = trace(psession, ADMIN, lot_id)

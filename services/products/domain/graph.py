@@ -3,32 +3,47 @@
 The closure is computed by the database in one statement: a recursive CTE over `lot_links`
 (`WITH RECURSIVE reach(lot_id) AS (start UNION one step from reach)`), joined back to the
 links whose near end it reached. `UNION` (not `UNION ALL`) discards a lot already reached, so
-splits, merges, diamonds and cycles in bad data terminate, and each lot is expanded once with
-an index-only scan of `ix_lot_links_source_target` / `ix_lot_links_target_source`. The same
-SQL runs on PostgreSQL and on SQLite (both implement recursive `UNION` that way).
+splits, merges, diamonds and cycles in bad data terminate, and each lot is expanded once.
+Both the steps and the links' data are index-only scans of `ix_lot_links_source_covering` /
+`ix_lot_links_target_covering`, whose INCLUDE columns hold everything a trace shows of a link
+(the table itself is not read). The same SQL runs on PostgreSQL and on SQLite (both
+implement recursive `UNION` that way).
 
 Distances come from a breadth-first pass in Python over the edges the query returned (a few
 thousand tuples at most for a real trace): cheaper than carrying a depth column through the
-CTE, which would defeat `UNION`'s de-duplication and revisit a lot once per path to it.
+CTE, which would defeat `UNION`'s de-duplication and revisit a lot once per path to it. Ids
+travel as text made by the database (see `text_id`).
 
 A walk limited to `max_depth` goes level by level instead (one query per level with the whole
-frontier), so it reads only what it returns. Both walk on (id, source, target) alone; the
-LotLink rows of a `Walk` are loaded when first asked for. `reach` returns the links' data as
-tuples, for the trace.
+frontier), so it reads only what it returns. The LotLink rows of a `Walk` are loaded when
+first asked for. `reach` returns the links' data as tuples, for the trace; `distances` only
+the lots and their distances, for recall impact.
 """
 
 from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from operator import attrgetter
 from typing import Any, Literal, NamedTuple, TypeVar
 
-from sqlalchemy import String, Text, Uuid, cast, func, literal, select
+from sqlalchemy import (
+    ARRAY,
+    DateTime,
+    String,
+    Text,
+    Uuid,
+    any_,
+    bindparam,
+    cast,
+    func,
+    literal,
+    select,
+)
 from sqlalchemy.orm import Session
 
 from services.products.models import LotLink
@@ -39,12 +54,76 @@ _L = TypeVar("_L")
 _K = TypeVar("_K", str, uuid.UUID)
 
 
-def id_text(session: Session, column: Any) -> Any:
+class Statement:
+    """A Core SELECT built once per kind of database and kept, run with named parameters.
+
+    A trace runs a handful of statements over thousands of rows; building a statement and
+    having SQLAlchemy compile-cache it, execute it and wrap its rows costs more Python than
+    the rows themselves. So on PostgreSQL the statement is compiled to SQL once and run on the
+    driver's cursor, its rows the driver's plain tuples, without SQLAlchemy's result
+    processing (read timestamps with `utc_time`). On SQLite it runs through SQLAlchemy as
+    usual (its values need the types' processing).
+    `build` gets the dialect's name; `ids_in` makes an `IN ids` condition for `rows_in`."""
+
+    def __init__(self, build: Callable[[str], Any]) -> None:
+        self._build = build
+        self._built: dict[str, Any] = {}
+
+    def _prepared(self, dialect: Any) -> Any:
+        built = self._built.get(dialect.name)
+        if built is None:
+            built = self._build(dialect.name)
+            if dialect.name == "postgresql":
+                compiled = built.compile(dialect=dialect)
+                # The statement's own literals are parameters too: keep their values.
+                built = (str(compiled), compiled.params)
+            self._built[dialect.name] = built
+        return built
+
+    def rows(self, session: Session, **params: Any) -> list[Any]:
+        """The rows (tuples: unpack them by position), on the session's connection: flush
+        first if the session may hold changes the statement must see."""
+        connection = session.connection()
+        built = self._prepared(connection.dialect)
+        if isinstance(built, tuple):
+            sql, defaults = built
+            cursor = connection.connection.cursor()
+            try:
+                cursor.execute(sql, {**defaults, **params})
+                return list(cursor.fetchall())
+            finally:
+                cursor.close()
+        return list(connection.execute(built, params).all())
+
+    def rows_in(self, session: Session, ids: Collection[str], **params: Any) -> list[Any]:
+        """`rows` with the `ids_in` condition over `ids` (text): on PostgreSQL one statement
+        with the ids as one array literal (adapting a thousand UUIDs one by one costs more
+        than the look-ups), on SQLite chunks of IN."""
+        values = list(ids)
+        if not values:
+            return []
+        if session.get_bind().dialect.name == "postgresql":
+            return self.rows(session, ids="{" + ",".join(values) + "}", **params)
+        found: list[Any] = []
+        for i in range(0, len(values), CHUNK):
+            chunk = [uuid.UUID(value) for value in values[i : i + CHUNK]]
+            found.extend(self.rows(session, ids=chunk, **params))
+        return found
+
+
+def ids_in(dialect: str, column: Any) -> Any:
+    """The condition `column IN :ids` of a `Statement` run with `rows_in`."""
+    if dialect == "postgresql":
+        return column == any_(cast(bindparam("ids", type_=String()), ARRAY(Uuid())))
+    return column.in_(bindparam("ids", expanding=True))
+
+
+def text_id(dialect: str, column: Any) -> Any:
     """A UUID column as its canonical text (`xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx`), made by
-    the database. A trace handles thousands of ids and only ever prints them: as text they are
-    decoded in C and hash in C, where uuid.UUID objects cost microseconds each to build, hash
-    and compare (a fifth of a trace's CPU)."""
-    if session.get_bind().dialect.name == "postgresql":
+    the database, in a statement built for `dialect`. A trace handles thousands of ids and
+    only ever prints them: as text they are decoded in C and hash in C, where uuid.UUID
+    objects cost microseconds each to build, hash and compare (a fifth of a trace's CPU)."""
+    if dialect == "postgresql":
         return cast(column, Text)
     # SQLite keeps a UUID as 32 hex digits.
     parts = [
@@ -54,8 +133,22 @@ def id_text(session: Session, column: Any) -> Any:
     return parts[0] + "-" + parts[1] + "-" + parts[2] + "-" + parts[3] + "-" + parts[4]
 
 
+def utc_time(dialect: str, column: Any) -> Any:
+    """A timestamp column for a `Statement`: on PostgreSQL the UTC wall-clock time without a
+    zone (the driver would make each value in the server's zone, converting it back costs
+    more than the rest of a row), on SQLite the model's aware UTC value. `utc` finishes it."""
+    if dialect == "postgresql":
+        return func.timezone("UTC", column, type_=DateTime())
+    return column
+
+
+def utc(value: datetime | None) -> datetime | None:
+    """A `utc_time` value as the models give it: aware, in UTC."""
+    return None if value is None else value.replace(tzinfo=UTC)
+
+
 class EdgeRow(NamedTuple):
-    """A link as a plain tuple, its ids as text (see `id_text`): a trace reads thousands and
+    """A link as a plain tuple, its ids as text (see `text_id`): a trace reads thousands and
     needs no ORM identity (building ORM objects would cost more than the query)."""
 
     id: str
@@ -73,9 +166,9 @@ class Walk:
     """What a walk reached: each lot with its distance (0 = the start), and every edge between
     reached lots that the walk crossed, as LotLink rows in breadth-first order.
 
-    `links` is loaded from the session on first use: the callers so far (recall impact, EPCIS
-    export, public page) need only the distances, and building ten thousand ORM objects costs
-    more than the walk itself."""
+    `links` is loaded from the session on first use: the callers so far (EPCIS export, public
+    page) need only the distances, and building ten thousand ORM objects costs more than the
+    walk itself."""
 
     def __init__(
         self,
@@ -127,17 +220,24 @@ def _ends(direction: Direction) -> tuple[Any, Any]:
 def _getters(direction: Direction) -> tuple[Any, Any]:
     """(near end, far end) of a loaded link, as fast attribute getters."""
     source, target = attrgetter("source_lot_id"), attrgetter("target_lot_id")
-    return (source, target) if direction == "forward" else (target, source)
+    if direction == "forward":
+        return source, target
+    if direction == "backward":
+        return target, source
+    raise ValueError(f"unknown direction: {direction!r}")
 
 
-def _closure_links(start: uuid.UUID, direction: Direction, *entities: Any) -> Any:
-    """SELECT `entities` FROM every link whose near end is reachable from `start`."""
+def _crossed(start: Any, direction: Direction, *columns: Any) -> Any:
+    """SELECT `columns` FROM every link whose near end is reachable from `start`: the lots
+    first (a recursive CTE, each lot expanded once), then their links. Walking the links
+    themselves would read a lot's links once per link into it — a merge of a thousand inputs
+    into a lot split a thousand ways would read a million rows."""
     near, far = _ends(direction)
     # The cast keeps the seed's type equal to the recursive term's (PostgreSQL insists).
-    seed = select(cast(literal(start, Uuid()), Uuid()).label("lot_id"))
-    reach = seed.cte("reach", recursive=True)
-    reach = reach.union(select(far).where(near == reach.c.lot_id))
-    return select(*entities).where(near.in_(select(reach.c.lot_id)))
+    seed = select(cast(start, Uuid()).label("lot_id"))
+    lots = seed.cte("reach", recursive=True)
+    lots = lots.union(select(far).where(near == lots.c.lot_id))
+    return select(*columns).where(near.in_(select(lots.c.lot_id)))
 
 
 def _breadth_first(
@@ -171,27 +271,82 @@ def _breadth_first(
     return depth, ordered
 
 
+def _levels(start: str, pairs: Iterable[tuple[str, str]]) -> dict[str, int]:
+    """Distances from `start` over (near, far) pairs: `_breadth_first` without the links."""
+    ahead: dict[str, list[str]] = defaultdict(list)
+    for near, far in pairs:
+        ahead[near].append(far)
+    depth = {start: 0}
+    frontier = [start]
+    level = 0
+    while frontier:
+        level += 1
+        next_frontier: list[str] = []
+        for lot_id in frontier:
+            for other in ahead.get(lot_id, ()):
+                if other not in depth:
+                    depth[other] = level
+                    next_frontier.append(other)
+        frontier = next_frontier
+    return depth
+
+
+_START = bindparam("start", type_=Uuid())
+
+
+def _reach_statement(direction: Direction) -> Statement:
+    def build(dialect: str) -> Any:
+        columns = [getattr(LotLink, name) for name in EdgeRow._fields]
+        return _crossed(
+            _START,
+            direction,
+            *(
+                text_id(dialect, column)
+                if column.key.endswith("id")
+                else utc_time(dialect, column)
+                if column.key == "occurred_at"
+                else column
+                for column in columns
+            ),
+        )
+
+    return Statement(build)
+
+
+def _pairs_statement(direction: Direction) -> Statement:
+    near, far = _ends(direction)
+
+    def build(dialect: str) -> Any:
+        return _crossed(_START, direction, text_id(dialect, near), text_id(dialect, far))
+
+    return Statement(build)
+
+
+_REACH = {direction: _reach_statement(direction) for direction in ("backward", "forward")}
+_PAIRS = {direction: _pairs_statement(direction) for direction in ("backward", "forward")}
+
+
 def reach(session: Session, start: uuid.UUID, direction: Direction) -> Reach:
     """Every lot reachable from `start` (to any depth) and the links crossed, with everything
     a trace shows of them, in one statement; ids as text."""
-    columns = (
-        id_text(session, LotLink.id),
-        id_text(session, LotLink.source_lot_id),
-        id_text(session, LotLink.target_lot_id),
-        LotLink.kind,
-        LotLink.quantity,
-        LotLink.unit,
-        LotLink.occurred_at,
-        LotLink.place,
-        id_text(session, LotLink.shipment_id),
-    )
-    # Core execution on the session's connection: the ORM's row wrapping costs ~10 % here.
-    # That skips autoflush, so flush first, as an ORM query would.
-    session.flush()
-    result = session.connection().execute(_closure_links(start, direction, *columns))
-    rows = [EdgeRow._make(row) for row in result.all()]  # all(): one fetch, not row by row
-    depth, ordered = _breadth_first(str(start), rows, *_getters(direction))
+    ends = _getters(direction)  # a bad direction fails here, not as a KeyError
+    session.flush()  # the statement runs on the connection, without autoflush
+    rows = [
+        EdgeRow(link, source, target, kind, quantity, unit, utc(at), place, shipment)
+        for link, source, target, kind, quantity, unit, at, place, shipment in _REACH[
+            direction
+        ].rows(session, start=start)
+    ]
+    depth, ordered = _breadth_first(str(start), rows, *ends)
     return Reach(str(start), direction, depth, ordered)
+
+
+def distances(session: Session, start: uuid.UUID, direction: Direction) -> dict[str, int]:
+    """Every lot reachable from `start` (the start included) with its shortest distance, ids
+    as text, in breadth-first order: one statement over (source, target) pairs alone."""
+    _ends(direction)  # a bad direction fails here, not as a KeyError
+    session.flush()
+    return _levels(str(start), _PAIRS[direction].rows(session, start=start))
 
 
 def _chunks(ids: Sequence[uuid.UUID]) -> Iterable[Sequence[uuid.UUID]]:
@@ -199,22 +354,19 @@ def _chunks(ids: Sequence[uuid.UUID]) -> Iterable[Sequence[uuid.UUID]]:
         yield ids[i : i + CHUNK]
 
 
-def _load_links(session: Session, ids: list[uuid.UUID], stmt: Any = None) -> list[LotLink]:
-    """The LotLink rows with these ids, in this order: read with `stmt` when given (the
-    closure query again — cheaper than sending ten thousand ids back), else by id."""
+def _load_ordered(session: Session, start: uuid.UUID, direction: Direction) -> list[LotLink]:
+    """The LotLink rows a walk crossed, in breadth-first order."""
+    links = list(session.scalars(_crossed(literal(start, Uuid()), direction, LotLink)))
+    return _breadth_first(start, links, *_getters(direction))[1]
+
+
+def _load_links(session: Session, ids: list[uuid.UUID]) -> list[LotLink]:
+    """The LotLink rows with these ids, in this order."""
     found: dict[uuid.UUID, LotLink] = {}
-    if stmt is not None:
-        found.update((link.id, link) for link in session.scalars(stmt))
-    else:
-        for chunk in _chunks(ids):
-            by_id = select(LotLink).where(LotLink.id.in_(chunk))
-            found.update((link.id, link) for link in session.scalars(by_id))
+    for chunk in _chunks(ids):
+        by_id = select(LotLink).where(LotLink.id.in_(chunk))
+        found.update((link.id, link) for link in session.scalars(by_id))
     return [found[link_id] for link_id in ids if link_id in found]
-
-
-def _lazy(session: Session, result: Walk, ids: list[uuid.UUID], stmt: Any = None) -> Walk:
-    result._load = lambda: _load_links(session, ids, stmt)
-    return result
 
 
 _STEP_COLUMNS = (LotLink.id, LotLink.source_lot_id, LotLink.target_lot_id)
@@ -244,7 +396,9 @@ def _walk_levels(session: Session, start: uuid.UUID, direction: Direction, max_d
                     depth[other] = level
                     next_frontier.append(other)
         frontier = next_frontier
-    return _lazy(session, Walk(start, direction, depth), crossed)
+    result = Walk(start, direction, depth)
+    result._load = lambda: _load_links(session, crossed)
+    return result
 
 
 def walk(
@@ -255,10 +409,7 @@ def walk(
     many steps."""
     if max_depth is not None:
         return _walk_levels(session, start, direction, max_depth)
-    session.flush()  # Core execution below: no autoflush
-    rows = session.connection().execute(_closure_links(start, direction, *_STEP_COLUMNS)).all()
-    depth, ordered = _breadth_first(start, rows, *_getters(direction))
-    ids = [row.id for row in ordered]
-    return _lazy(
-        session, Walk(start, direction, depth), ids, _closure_links(start, direction, LotLink)
-    )
+    depth = {uuid.UUID(lot): level for lot, level in distances(session, start, direction).items()}
+    result = Walk(start, direction, depth)
+    result._load = lambda: _load_ordered(session, start, direction)
+    return result

@@ -151,10 +151,14 @@ def _lot_view(session: Session, lot: Lot) -> dict[str, Any]:
             )
         )
     }
-    stages = session.scalars(
-        select(StageEvent)
-        .where(StageEvent.lot_id.in_(chain_ids), StageEvent.voided_at.is_(None))
-        .order_by(StageEvent.occurred_at)
+    # In time order; at the same time, the lot further upstream first, then as recorded.
+    stages = sorted(
+        session.scalars(
+            select(StageEvent).where(
+                StageEvent.lot_id.in_(chain_ids), StageEvent.voided_at.is_(None)
+            )
+        ),
+        key=lambda e: (e.occurred_at, -back.depth[e.lot_id], e.created_at, str(e.id)),
     )
     chain = []
     for event in stages:

@@ -31,10 +31,11 @@ from decimal import Decimal
 from functools import partial
 from typing import IO, Any, Literal
 
-from sqlalchemy import ARRAY, String, Uuid, any_, cast, literal, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from services.products.domain import graph, scope
+from services.products.domain.graph import utc
 from services.products.models import (
     DirectoryEstablishment,
     Lot,
@@ -51,13 +52,12 @@ DIRECTIONS: tuple[TraceDirection, ...] = ("both", "backward", "forward")
 # How a lot or a movement was reached: the start itself, one way, or both ways (a cycle).
 _ORDER = {"start": 0, "backward": 1, "both": 2, "forward": 3}
 _EPOCH = datetime(1, 1, 1, tzinfo=UTC)
-_IN_CHUNK = 5000  # SQLite's bound-parameter limit is far above this; PostgreSQL uses one array
 
 
 @dataclass(slots=True)
 class TraceNode:
     """A lot the trace reached. `redacted`: the caller sees only its public card. Ids here
-    and below are text (see `graph.id_text`)."""
+    and below are text (see `graph.text_id`)."""
 
     lot_id: str
     code: str
@@ -168,29 +168,40 @@ class TraceResult:
 # --- loading ------------------------------------------------------------------------------------
 
 
-def _where_in(session: Session, column: Any, ids: Collection[str]) -> Iterator[Any]:
-    """`column IN ids` as few statements as the database allows: on PostgreSQL one
-    `= ANY(array)` (one plan whatever the count), the array sent as one text literal (a
-    thousand UUIDs adapted one by one cost more than the look-ups); chunks of IN on SQLite."""
-    values = list(ids)
-    if not values:
-        return
-    if session.get_bind().dialect.name == "postgresql":
-        array = "{" + ",".join(values) + "}"
-        yield column == any_(cast(literal(array, String()), ARRAY(Uuid())))
-        return
-    for i in range(0, len(values), _IN_CHUNK):
-        yield column.in_([uuid.UUID(value) for value in values[i : i + _IN_CHUNK]])
+def _lots_statement(dialect: str) -> Any:
+    text = partial(graph.text_id, dialect)
+    return select(
+        text(Lot.id),
+        Lot.code,
+        text(Lot.product_id),
+        text(Lot.establishment_id),
+        Lot.production_date,
+        Lot.expiry_date,
+        Lot.quantity,
+        Lot.unit,
+        Lot.origin,
+        Lot.status,
+    ).where(graph.ids_in(dialect, Lot.id))
 
 
-def _rows(session: Session, stmt: Any, column: Any, ids: Collection[str]) -> list[Any]:
-    """The rows of `stmt` WHERE `column` IN `ids`, as plain tuples (unpacked by position:
-    a thousand rows' named-attribute look-ups would cost more than the query)."""
-    rows: list[Any] = []
-    connection = session.connection()  # Core rows: the ORM's wrapping is not needed here
-    for clause in _where_in(session, column, ids):
-        rows.extend(tuple(row) for row in connection.execute(stmt.where(clause)).all())
-    return rows
+def _products_statement(dialect: str) -> Any:
+    return select(
+        graph.text_id(dialect, Product.id), Product.name, Product.code, Product.gtin
+    ).where(graph.ids_in(dialect, Product.id))
+
+
+def _establishments_statement(dialect: str) -> Any:
+    return select(
+        graph.text_id(dialect, DirectoryEstablishment.id),
+        DirectoryEstablishment.name,
+        DirectoryEstablishment.address,
+        DirectoryEstablishment.business_registration_no,
+    ).where(graph.ids_in(dialect, DirectoryEstablishment.id))
+
+
+_LOTS = graph.Statement(_lots_statement)
+_PRODUCTS = graph.Statement(_products_statement)
+_ESTABLISHMENTS = graph.Statement(_establishments_statement)
 
 
 def _load_lots(
@@ -199,46 +210,10 @@ def _load_lots(
     """The lots with their products and establishments: one query per table, each an index
     look-up per key. (One three-table join lets the planner hash the whole products and
     directory tables for a thousand lots — tens of milliseconds at province scale.)"""
-    text = partial(graph.id_text, session)
-    lots = _rows(
-        session,
-        select(
-            text(Lot.id),
-            Lot.code,
-            text(Lot.product_id),
-            text(Lot.establishment_id),
-            Lot.production_date,
-            Lot.expiry_date,
-            Lot.quantity,
-            Lot.unit,
-            Lot.origin,
-            Lot.status,
-        ),
-        Lot.id,
-        ids,
-    )
-    products = {
-        row[0]: row
-        for row in _rows(
-            session,
-            select(text(Product.id), Product.name, Product.code, Product.gtin),
-            Product.id,
-            {row[2] for row in lots},
-        )
-    }
+    lots = _LOTS.rows_in(session, ids)
+    products = {row[0]: row for row in _PRODUCTS.rows_in(session, {row[2] for row in lots})}
     establishments = {
-        row[0]: row
-        for row in _rows(
-            session,
-            select(
-                text(DirectoryEstablishment.id),
-                DirectoryEstablishment.name,
-                DirectoryEstablishment.address,
-                DirectoryEstablishment.business_registration_no,
-            ),
-            DirectoryEstablishment.id,
-            {row[3] for row in lots},
-        )
+        row[0]: row for row in _ESTABLISHMENTS.rows_in(session, {row[3] for row in lots})
     }
     return lots, products, establishments
 
@@ -256,14 +231,12 @@ def _full_view(
         in_scope = scope.establishments_in_scope(session, principal)
         return frozenset(
             row[0]
-            for row in _rows(
-                session,
-                select(graph.id_text(session, DirectoryEstablishment.id)).where(
-                    DirectoryEstablishment.id.in_(in_scope)
-                ),
-                DirectoryEstablishment.id,
-                establishments,
-            )
+            for row in graph.Statement(
+                lambda dialect: select(graph.text_id(dialect, DirectoryEstablishment.id)).where(
+                    DirectoryEstablishment.id.in_(in_scope),
+                    graph.ids_in(dialect, DirectoryEstablishment.id),
+                )
+            ).rows_in(session, establishments)
         )
     if principal.role == "establishment" and principal.establishment_id is not None:
         return frozenset({str(principal.establishment_id)})
@@ -397,15 +370,9 @@ def trace(
     return result
 
 
-def _add_suppliers(
-    session: Session,
-    result: TraceResult,
-    back: dict[str, int],
-    owner: dict[str, str],
-    sees: Callable[[str | None], bool],
-) -> None:
-    text = partial(graph.id_text, session)
-    stmt = select(
+def _suppliers_statement(dialect: str) -> Any:
+    text = partial(graph.text_id, dialect)
+    return select(
         text(LotSource.id),
         text(LotSource.lot_id),
         LotSource.supplier_name,
@@ -415,12 +382,34 @@ def _add_suppliers(
         LotSource.product_name,
         LotSource.quantity,
         LotSource.unit,
-        LotSource.received_at,
+        graph.utc_time(dialect, LotSource.received_at),
         LotSource.place,
-    )
-    for sid, lot, name, address, code, lot_code, product, quantity, unit, at, place in _rows(
-        session, stmt, LotSource.lot_id, back.keys()
-    ):
+    ).where(graph.ids_in(dialect, LotSource.lot_id))
+
+
+_SUPPLIERS = graph.Statement(_suppliers_statement)
+
+
+def _add_suppliers(
+    session: Session,
+    result: TraceResult,
+    back: dict[str, int],
+    owner: dict[str, str],
+    sees: Callable[[str | None], bool],
+) -> None:
+    for (
+        sid,
+        lot,
+        name,
+        address,
+        code,
+        lot_code,
+        product,
+        quantity,
+        unit,
+        at,
+        place,
+    ) in _SUPPLIERS.rows_in(session, back.keys()):
         if not sees(owner.get(lot)):
             result.withheld += 1
             continue
@@ -435,12 +424,42 @@ def _add_suppliers(
                 product,
                 quantity,
                 unit,
-                at,
+                utc(at),
                 place,
                 back[lot] + 1,
             )
         )
     result.suppliers.sort(key=lambda s: (s.depth, s.received_at or _EPOCH, s.id))
+
+
+def _shipments_statement(dialect: str) -> Any:
+    text = partial(graph.text_id, dialect)
+    return select(
+        text(Shipment.id),
+        text(Shipment.lot_id),
+        text(Shipment.recipient_establishment_id),
+        Shipment.recipient_name,
+        Shipment.recipient_address,
+        Shipment.recipient_code,
+        Shipment.quantity,
+        Shipment.unit,
+        graph.utc_time(dialect, Shipment.shipped_at),
+        Shipment.place,
+        Shipment.status,
+        text(Shipment.received_lot_id),
+    ).where(graph.ids_in(dialect, Shipment.lot_id), Shipment.status != "cancelled")
+
+
+def _directory_statement(dialect: str) -> Any:
+    return select(
+        graph.text_id(dialect, DirectoryEstablishment.id),
+        DirectoryEstablishment.address,
+        DirectoryEstablishment.business_registration_no,
+    ).where(graph.ids_in(dialect, DirectoryEstablishment.id))
+
+
+_SHIPMENTS = graph.Statement(_shipments_statement)
+_DIRECTORY = graph.Statement(_directory_statement)
 
 
 def _add_recipients(
@@ -454,23 +473,8 @@ def _add_recipients(
     """Shipments that leave the graph: to outside customers, and to establishments that have
     not received them into a lot the walk reached (in transit, or data missing its link) —
     a recall must still reach them."""
-    text = partial(graph.id_text, session)
-    stmt = select(
-        text(Shipment.id),
-        text(Shipment.lot_id),
-        text(Shipment.recipient_establishment_id),
-        Shipment.recipient_name,
-        Shipment.recipient_address,
-        Shipment.recipient_code,
-        Shipment.quantity,
-        Shipment.unit,
-        Shipment.shipped_at,
-        Shipment.place,
-        Shipment.status,
-        text(Shipment.received_lot_id),
-    ).where(Shipment.status != "cancelled")
     caller = str(principal.establishment_id) if principal.establishment_id else None
-    for row in _rows(session, stmt, Shipment.lot_id, fwd.keys()):
+    for row in _SHIPMENTS.rows_in(session, fwd.keys()):
         sid, lot, recipient, name, address, code, quantity, unit, at, place, status, into = row
         if into is not None and into in fwd:
             continue  # a movement inside the graph, already an edge
@@ -488,7 +492,7 @@ def _add_recipients(
                 code,
                 quantity,
                 unit,
-                at,
+                at.replace(tzinfo=UTC),
                 place,
                 status,
                 fwd[lot] + 1,
@@ -501,19 +505,7 @@ def _add_recipients(
         if r.establishment_id is not None and (r.address is None or r.code is None)
     }
     if missing:
-        directory = {
-            row[0]: row
-            for row in _rows(
-                session,
-                select(
-                    text(DirectoryEstablishment.id),
-                    DirectoryEstablishment.address,
-                    DirectoryEstablishment.business_registration_no,
-                ),
-                DirectoryEstablishment.id,
-                missing,
-            )
-        }
+        directory = {row[0]: row for row in _DIRECTORY.rows_in(session, missing)}
         for r in result.recipients:
             if r.establishment_id in directory:
                 _, address, code = directory[r.establishment_id]

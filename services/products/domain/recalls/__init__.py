@@ -57,7 +57,12 @@ from services.products.domain.recalls.queries import (
     summary,
     visible_filter,
 )
-from services.products.domain.recalls.reach import AffectedLot, Impact, impact
+from services.products.domain.recalls.reach import (
+    AffectedLot,
+    AffectedShipment,
+    Impact,
+    impact,
+)
 from services.products.domain.recalls.steps import (
     AUTHORITY_STEPS,
     CANCELLABLE,
@@ -87,6 +92,7 @@ __all__ = [
     "OPEN",
     "STEP_NAMES",
     "AffectedLot",
+    "AffectedShipment",
     "Impact",
     "Refreshed",
     "Rows",

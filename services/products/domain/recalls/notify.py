@@ -10,7 +10,7 @@ from collections.abc import Iterable, Sequence
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from services.products.domain.recalls.reach import AffectedLot
+from services.products.domain.recalls.reach import AffectedLot, AffectedShipment
 from services.products.domain.recalls.steps import KIND_NAMES, _chunks
 from services.products.models import (
     DirectoryEstablishment,
@@ -156,7 +156,7 @@ def _notify_reached(
     recall: Recall,
     kind: str,
     lots: Sequence[AffectedLot],
-    recipients: Sequence[Shipment],
+    recipients: Sequence[AffectedShipment],
 ) -> int:
     targets: dict[uuid.UUID, uuid.UUID] = {}
     for lot in lots:  # the nearest lot of each establishment

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from services.products.domain import audit, scope, workdays
 from services.products.domain.recalls.notify import _notify_reached
-from services.products.domain.recalls.reach import AffectedLot, impact
+from services.products.domain.recalls.reach import AffectedLot, AffectedShipment, impact
 from services.products.domain.recalls.steps import OPEN, _require_open, _require_runs, _step
 from services.products.domain.recalls.workflow import _held_elsewhere, _set_status
 from services.products.models import (
@@ -233,7 +233,7 @@ def _add_lots(
     return list(lots)
 
 
-def _add_recipients(session: Session, recall: Recall, shipments: Iterable[Shipment]) -> int:
+def _add_recipients(session: Session, recall: Recall, shipments: Iterable[AffectedShipment]) -> int:
     rows = [
         RecallRecipient(
             recall_id=recall.id,
