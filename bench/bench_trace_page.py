@@ -21,9 +21,11 @@ What runs:
   10 s) and counted against the responses.
 
 Several gunicorn shapes (processes x threads) run for a short while each; the best one runs
-again for the full duration and is the recorded figure.
+again for the full duration and is the recorded figure. `--shape 3x4` skips the search (and
+the run as deployed) and records that shape only: a quicker before/after comparison.
 
     .venv/bin/python -m bench.bench_trace_page > section.md
+    .venv/bin/python -m bench.bench_trace_page --shape 3x4
 """
 
 from __future__ import annotations
@@ -65,7 +67,7 @@ TARGET_P99_MS = 50.0
 class Shape:
     processes: int
     threads: int
-    recycle: bool = True  # deploy/gunicorn.conf.py's max_requests (5,000 ± 500) as is
+    recycle: bool = True  # deploy/gunicorn.conf.py's max_requests (GUNICORN_MAX_REQUESTS) as is
     label_note: str = ""
 
     @property
@@ -74,7 +76,9 @@ class Shape:
         return f"{self.processes} x {self.threads}" + (f", {note}" if note else "")
 
 
-SHAPES = (Shape(2, 4), Shape(2, 8), Shape(3, 4), Shape(4, 4))
+# Fewer threads, more processes: a view is short and mostly CPU, and threads of one process
+# share its GIL (2026-12-04: 3 x 2 and 4 x 1 served ~1,300 req/s where 3 x 4 served ~900).
+SHAPES = (Shape(2, 4), Shape(3, 2), Shape(3, 4), Shape(4, 1), Shape(4, 2))
 CALIBRATION_S = 5
 WARM_S = 4
 SERVICES = ("accounts", "products", "labels")
@@ -671,7 +675,18 @@ def _verdict(load: Load) -> str:
     return f"{'met' if rps_ok else 'NOT met'} (req/s) / {'met' if p99_ok else 'NOT met'} (p99)"
 
 
-def main() -> str:
+def _quiet_paths() -> str:
+    quiet = os.environ.get("GUNICORN_QUIET_PATHS", "/q/,/01/")
+    return f"no line for {quiet}: GUNICORN_QUIET_PATHS" if quiet else "every request"
+
+
+def _parse_shape(text: str) -> Shape:
+    processes, _, threads = text.lower().partition("x")
+    return Shape(int(processes), int(threads))
+
+
+def main(shape: Shape | None = None) -> str:
+    """The shape search and the recorded run; with `shape`, only that shape's recorded run."""
     from shared.migrate import upgrade
 
     started_at = common.utc_now()
@@ -694,36 +709,44 @@ def main() -> str:
             progress("seeding 4 lots and 40,000 serials")
             seeded = _seed(settings)
             _flush_redis(settings)
-            for shape in SHAPES:
-                progress(f"gunicorn {shape.label}: {SHAPE_DURATION_S} s")
-                proc, base, log = _start(settings, tmp, shape)
+            for tried in SHAPES if shape is None else ():
+                progress(f"gunicorn {tried.label}: {SHAPE_DURATION_S} s")
+                proc, base, log = _start(settings, tmp, tried)
                 try:
-                    _warm_all(base, seeded.paths, shape.processes, tmp)
+                    _warm_all(base, seeded.paths, tried.processes, tmp)
                     load, cpu = _measured_load(
                         settings, proc, base, seeded.paths, SHAPE_DURATION_S, tmp
                     )
                 finally:
                     _stop(proc)
-                rows.append((shape, load, _restarts(log), cpu))
+                rows.append((tried, load, _restarts(log), cpu))
                 _flush_redis(settings)
                 _clear_scans(settings)
-            best = max(rows, key=lambda r: (r[1].p99_ms < TARGET_P99_MS, r[1].rps))[0]
-            # The deploy config recycles a worker every 5,000 ± 500 requests: at this rate
-            # one every few seconds, each boot costing seconds of CPU. Both are recorded.
-            progress(f"gunicorn {best.label}, {DURATION_S} s, as deployed")
-            proc, base, log = _start(settings, tmp, best)
-            try:
-                _warm_all(base, seeded.paths, best.processes, tmp)
-                deployed, deployed_cpu = _measured_load(
-                    settings, proc, base, seeded.paths, DURATION_S, tmp
+            if shape is not None:
+                best = shape
+            else:
+                best = max(rows, key=lambda r: (r[1].p99_ms < TARGET_P99_MS, r[1].rps))[0]
+                # As deployed: with the config's own recycling (GUNICORN_MAX_REQUESTS), next
+                # to the recorded run without it.
+                progress(f"gunicorn {best.label}, {DURATION_S} s, as deployed")
+                proc, base, log = _start(settings, tmp, best)
+                try:
+                    _warm_all(base, seeded.paths, best.processes, tmp)
+                    deployed, deployed_cpu = _measured_load(
+                        settings, proc, base, seeded.paths, DURATION_S, tmp
+                    )
+                finally:
+                    _stop(proc)
+                rows.append(
+                    (
+                        replace(best, label_note="as deployed"),
+                        deployed,
+                        _restarts(log),
+                        deployed_cpu,
+                    )
                 )
-            finally:
-                _stop(proc)
-            rows.append(
-                (replace(best, label_note="as deployed"), deployed, _restarts(log), deployed_cpu)
-            )
-            _flush_redis(settings)
-            _clear_scans(settings)
+                _flush_redis(settings)
+                _clear_scans(settings)
             chosen = replace(best, recycle=False)
             progress(f"recorded run: gunicorn {chosen.label}, {DURATION_S} s")
             proc, base, log = _start(settings, tmp, chosen)
@@ -761,7 +784,8 @@ def main() -> str:
         f"commit {common.git_revision()}; load average at the start {load_before}, "
         f"at the end {common.load_average()})",
         f"- server: the embedded app under `gunicorn -c deploy/gunicorn.conf.py` (gthread), "
-        f"{chosen.label} (`--max-requests 0`), access log on; load generator "
+        f"{chosen.label} (`--max-requests 0`), access log on ({_quiet_paths()}); "
+        "load generator "
         f"{final.tool} on the same machine, {CONNECTIONS} connections, {CODES:,} item codes "
         f"(1 in 5 as a GS1 Digital Link) over {seeded.batches} batches, a random client "
         "address per request (X-Forwarded-For, TRUSTED_PROXIES=1)",
@@ -814,4 +838,8 @@ def main() -> str:
 
 
 if __name__ == "__main__":
-    print(main())
+    import argparse
+
+    parser = argparse.ArgumentParser(description=__doc__.partition("\n")[0])
+    parser.add_argument("--shape", type=_parse_shape, help="processes x threads, e.g. 3x4")
+    print(main(parser.parse_args().shape))

@@ -323,6 +323,22 @@ SETTINGS_TABLE: tuple[Setting, ...] = (
         _positive_int,
     ),
     Setting(
+        "TRACE_VIEWS_PER_MINUTE",
+        "trace_views_per_minute",
+        "Trace page views (the page and its JSON twin together) answered per client address "
+        "per minute; beyond it the answer is 429 (against scraping).",
+        "120",
+        _positive_int,
+    ),
+    Setting(
+        "SCAN_RETENTION_DAYS",
+        "scan_retention_days",
+        "Days a recorded scan is kept; beat deletes older ones every night. Scan statistics "
+        "and the label indicators reach back this far.",
+        "730",
+        _positive_int,
+    ),
+    Setting(
         "REPORT_QUARTERLY_CRON",
         "report_quarterly_cron",
         "When beat compiles the quarterly reports (crontab: minute hour day month weekday, "
@@ -420,6 +436,8 @@ class Settings:
     counterfeit_max_places: int = 3
     public_card_ttl_seconds: int = 300
     problem_reports_per_hour: int = 5
+    trace_views_per_minute: int = 120
+    scan_retention_days: int = 730
     report_quarterly_cron: str = "30 0 15 3,6,9,12 *"
     report_annual_cron: str = "30 0 10 12 *"
     report_reminder_cron: str = "0 8 * * *"

@@ -85,5 +85,7 @@ def test_every_setting_has_a_field_and_a_line_in_the_docs() -> None:
         "GUNICORN_BIND",
         "GUNICORN_THREADS",
         "GUNICORN_TIMEOUT",
+        "GUNICORN_MAX_REQUESTS",
+        "GUNICORN_QUIET_PATHS",
         "FORWARDED_ALLOW_IPS",
     }

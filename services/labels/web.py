@@ -66,9 +66,17 @@ class _LazyCookieSessions(SecureCookieSessionInterface):
     """No signing work for a request without a session cookie (a scan never has one)."""
 
     def open_session(self, app: Flask, request: Any) -> Any:
-        if not request.cookies.get(self.get_cookie_name(app)):
+        if "HTTP_COOKIE" not in request.environ or not request.cookies.get(
+            self.get_cookie_name(app)
+        ):
             return self.session_class()
         return super().open_session(app, request)
+
+    def save_session(self, app: Flask, session: Any, response: Any) -> None:
+        # What the parent does for a session nobody touched, without its seven config reads.
+        if not session and not session.modified and not session.accessed:
+            return
+        super().save_session(app, session, response)
 
 
 def init_app(app: Flask) -> None:
