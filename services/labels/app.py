@@ -29,6 +29,8 @@ def create_app(settings: Settings | None = None) -> Flask:
         import_name=__name__,
     )
     app.extensions["trace_files"] = file_store(settings.var_dir)
+    # Read per request by the trace pages (web.py); a test may lower it on a running app.
+    app.config["TRACE_VIEWS_PER_MINUTE"] = settings.trace_views_per_minute
     register(api)
     register_pages(app)
     return app

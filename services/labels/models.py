@@ -75,6 +75,9 @@ class QrCode(UUIDPrimaryKey, Timestamps, Base):
         CheckConstraint(_in("level", CODE_LEVELS), name="level"),
         CheckConstraint(_in("status", CODE_STATUSES), name="status"),
         UniqueConstraint("level", "product_id", "lot_id"),
+        # A GS1 Digital Link scanned: the lot's code by (gtin, "lot", lot_code), the GTIN's
+        # owner by gtin alone (domain/resolve.py).
+        Index("ix_qr_codes_gtin_level_lot_code", "gtin", "level", "lot_code"),
     )
 
     code: Mapped[str] = mapped_column(String(16), unique=True)
@@ -111,6 +114,8 @@ class LabelBatch(UUIDPrimaryKey, Timestamps, Base):
         CheckConstraint("serial_end >= serial_start", name="range"),
         Index("ix_label_batches_serial_start", "serial_start"),
         Index("ix_label_batches_establishment_created", "establishment_id", "created_at"),
+        # The owner of a GTIN labels were printed for, when it has no product code.
+        Index("ix_label_batches_gtin", "gtin"),
     )
 
     number: Mapped[str] = mapped_column(String(32), unique=True)
@@ -172,6 +177,8 @@ class Scan(Base):
         Index("ix_scans_product_at", "product_id", "at"),
         Index("ix_scans_establishment_at", "establishment_id", "at"),
         Index("ix_scans_serial", "serial"),
+        # Every scan of a period (the administrator's summary, the indicators, retention).
+        Index("ix_scans_at", "at"),
     )
 
     id: Mapped[int] = mapped_column(SERIAL, primary_key=True, autoincrement=True)
@@ -201,6 +208,12 @@ class CounterfeitAlert(UUIDPrimaryKey, Timestamps, Base):
         CheckConstraint(_in("reason", ALERT_REASONS), name="reason"),
         CheckConstraint(_in("status", ALERT_STATUSES), name="status"),
         UniqueConstraint("code", "reason"),
+        # In scope, by status (lists, the open alerts of an establishment's statistics; also
+        # the day's alerts naming nobody, establishment_id IS NULL) and of a product's.
+        Index("ix_counterfeit_alerts_establishment_status", "establishment_id", "status"),
+        Index("ix_counterfeit_alerts_product_status", "product_id", "status"),
+        # The administrator's list, most recently seen first.
+        Index("ix_counterfeit_alerts_last_seen", "last_seen"),
     )
 
     code: Mapped[str] = mapped_column(String(64))
@@ -208,7 +221,7 @@ class CounterfeitAlert(UUIDPrimaryKey, Timestamps, Base):
     serial: Mapped[int | None] = mapped_column(SERIAL)
     batch_id: Mapped[uuid.UUID | None]
     product_id: Mapped[uuid.UUID | None]
-    establishment_id: Mapped[uuid.UUID | None] = mapped_column(index=True)
+    establishment_id: Mapped[uuid.UUID | None]
     unit_path: Mapped[str | None] = mapped_column(String(1024), index=True)
     scans: Mapped[int] = mapped_column(Integer, default=0)
     places: Mapped[list[str]] = mapped_column(JSONType, default=list)

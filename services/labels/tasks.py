@@ -1,4 +1,5 @@
-"""Labels tasks: the directory copy; print jobs are in domain/printing (queue `labels`)."""
+"""Labels tasks: the directory copy, the scans queued in Redis, the public cards, the scans'
+retention; print jobs are in domain/printing (queue `labels`)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from datetime import timedelta
 from typing import Any
 
 from celery import shared_task
+from celery.schedules import crontab
 from flask import current_app
 
 from services.labels.domain.directory import COPY
@@ -76,3 +78,22 @@ def refresh_cards(
             establishment_ids=establishment_ids or (),
         )
     return cards.refresh(database, settings, _store(), keys)
+
+
+BEAT_SCHEDULE["labels.purge-scans"] = {
+    "task": "labels.purge_scans",
+    "schedule": crontab(hour=3, minute=40),  # Asia/Ho_Chi_Minh, the quietest hour for scans
+    "options": {"queue": "default", "expires": 3600},
+}
+
+
+@shared_task(name="labels.purge_scans", service="labels", queue="default")
+def purge_scans() -> int:
+    """Delete the scans older than SCAN_RETENTION_DAYS (domain/retention.py)."""
+    from services.labels.domain import retention
+
+    settings = current_app.config["SETTINGS"]
+    before = retention.scans_cutoff(settings)
+    purged = retention.purge_scans(get_database(), before=before)
+    log.info("purged %d scans recorded before %s", purged, before.isoformat())
+    return purged

@@ -498,6 +498,13 @@ ENDPOINTS = [
         lambda w: "/api/v1/holidays/2026-09-02",
         everyone(403) | {"admin": 204},
     ),
+    # --- service-to-service (service tokens only; people, the administrator included: 403)
+    Endpoint(
+        "internal.indicators",
+        "GET",
+        lambda w: "/api/v1/internal/indicators?from=2026-01-01&to=2026-12-31",
+        everyone(403),
+    ),
 ]
 
 

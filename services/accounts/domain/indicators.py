@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import and_, case, func, literal, or_, select
+from sqlalchemy import and_, case, func, literal, or_, select, text
 from sqlalchemy.orm import Session
 
 from services.accounts.models import Account, AuditEvent, Establishment, EstablishmentAssignment
@@ -117,6 +117,10 @@ def _had_account(session: Session, cutoff: datetime, today: bool) -> Any:
 def establishment_counts(session: Session, as_of: date, *, today: date) -> list[UnitCounts]:
     """Appendix 01's columns per unit that directly manages establishments, as of `as_of`."""
     cutoff = end_of_day(as_of)
+    if session.get_bind().dialect.name == "postgresql":
+        # The correlated sub-queries' cost estimate sets off PostgreSQL's JIT, which spends
+        # ~0.5 s compiling a query that runs in ~80 ms at 30,000 establishments.
+        session.execute(text("SET LOCAL jit = off"))
     unit = _unit_at(cutoff).label("unit_id")
     has = _had_account(session, cutoff, today=as_of >= today)
     cert = Establishment.food_safety_status == "certificate"

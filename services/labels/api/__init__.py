@@ -7,7 +7,7 @@ import importlib
 from flask_smorest import Api
 
 # Each module has `blp` and `PREFIX`; its routes live under /api/v1/<PREFIX>.
-MODULES = ("codes", "batches", "resolve", "scans", "alerts", "reports")
+MODULES = ("codes", "batches", "resolve", "scans", "alerts", "reports", "internal")
 
 
 def register(api: Api) -> None:

@@ -18,6 +18,7 @@ MODULES = (
     "epcis",
     "public",
     "admin",
+    "internal",
 )
 
 
