@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, case, func, literal, or_, select, text
@@ -22,12 +22,7 @@ from sqlalchemy.orm import Session
 
 from services.accounts.models import Account, AuditEvent, Establishment, EstablishmentAssignment
 from shared.clock import LOCAL_TZ
-
-
-def end_of_day(day: date) -> datetime:
-    """The first instant after `day` in Asia/Ho_Chi_Minh, in UTC."""
-    local = datetime.combine(day + timedelta(days=1), time(0), tzinfo=LOCAL_TZ)
-    return local.astimezone(UTC)
+from shared.indicators import end_of_day
 
 
 @dataclass(frozen=True)
