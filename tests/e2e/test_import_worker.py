@@ -142,7 +142,7 @@ def test_killed_worker_mid_import_and_the_job_still_finishes_once(
     stop(first, signal.SIGKILL)  # the whole worker: main process and children
     assert _count(seeded) in {before, before + ROWS}  # one transaction: nothing half-applied
 
-    producer = Celery(broker=broker_url(seeded))
+    producer = Celery(broker=broker_url(seeded), set_as_current=False)
     second = _worker(seeded, logs / "worker-2.log", workers)
     try:
         time.sleep(5)  # the heartbeat goes stale (JOB_STALE_SECONDS=4)

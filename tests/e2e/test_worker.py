@@ -57,7 +57,9 @@ def test_worker_republishes_revocations(seeded: Settings, logs: Path) -> None:
         settings_env(seeded),
         log,
     )
-    producer = Celery(broker=broker_url(seeded))  # the publish signal is process-wide
+    # Not the current app (later in-process tests run on the suite's eager app); the
+    # publish signal is process-wide all the same.
+    producer = Celery(broker=broker_url(seeded), set_as_current=False)
     token = bind_request_id("request-that-enqueued-it")
     try:
         producer.send_task("accounts.republish_revocations", queue="default")
