@@ -9,36 +9,13 @@ from typing import Any
 
 import pytest
 import schemathesis
-from hypothesis import HealthCheck, given, settings
-from schemathesis.checks import not_a_server_error
-from schemathesis.specs.openapi.checks import (
-    content_type_conformance,
-    response_schema_conformance,
-    status_code_conformance,
-)
+from hypothesis import given
 
 from services.labels.domain import printing
 from tests.labels.test_authz_matrix import MWorld, fresh_caches, mworld  # noqa: F401 - fixtures
+from tests.products.test_openapi_fuzz import CHECKS, SETTINGS
 
 pytestmark = pytest.mark.postgres_only
-
-SETTINGS = settings(
-    max_examples=8,
-    deadline=None,
-    database=None,
-    suppress_health_check=[
-        HealthCheck.function_scoped_fixture,
-        HealthCheck.too_slow,
-        HealthCheck.filter_too_much,
-        HealthCheck.data_too_large,
-    ],
-)
-CHECKS = [
-    not_a_server_error,
-    status_code_conformance,
-    content_type_conformance,
-    response_schema_conformance,
-]
 
 
 # schemathesis' own pytest plugin does not run under pytest 9 yet; its Python API does.

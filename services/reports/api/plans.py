@@ -21,7 +21,7 @@ from services.reports.schemas import (
 )
 from shared.auth import authenticated
 from shared.db import request_session
-from shared.errors import InvalidInput, NotFound
+from shared.errors import InvalidInput
 from shared.excel.writing import SheetSpec, write_xlsx
 
 PREFIX = "plans"
@@ -177,10 +177,7 @@ def put_entry(body: dict[str, Any], year: int, unit_id: uuid.UUID, month: int) -
     principal = authenticated()
     session = request_session()
     _year(year)
-    try:
-        scope.require_unit(session, principal, unit_id, settings())
-    except NotFound:
-        raise
+    scope.require_unit(session, principal, unit_id, settings())
     return plans.set_entry(
         session, unit_id, year, month, body["accounts"], actor=principal.account_id
     )

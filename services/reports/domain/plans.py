@@ -22,6 +22,8 @@ from services.reports.domain.indicators import load_tree
 from services.reports.domain.tables import UnitMatcher, cell_int, column_index, read_table
 from services.reports.models import PlanEntry
 from shared.errors import InvalidInput
+from shared.excel.reading import header_key
+from shared.text import fold
 
 ALIASES: dict[str, list[str]] = {
     "code": ["Mã đơn vị", "code", "Mã", "ma don vi"],
@@ -34,8 +36,6 @@ _MONTH = re.compile(r"^(?:m|t|thang|month)?\s*0?(\d{1,2})$")
 def _month_of(cell: object) -> int | None:
     if cell is None:
         return None
-    from shared.excel.reading import header_key
-
     match = _MONTH.match(header_key(cell).replace(" ", ""))
     if match and 1 <= int(match.group(1)) <= 12:
         return int(match.group(1))
@@ -213,8 +213,6 @@ def import_plan(
 
 
 def _looks_like_total(label: str) -> bool:
-    from shared.text import fold
-
     folded = fold(label)
     return folded.startswith("tong") or folded in {"total", "cong"}
 

@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from services.reports.domain.indicators import load_tree, rate
+from services.reports.domain.indicators import rate
 from services.reports.domain.tables import UnitMatcher, cell_int, find_header_row, read_table
 from services.reports.models import PublishedRow, PublishedTable
 from shared.errors import InvalidInput, NotFound
@@ -154,7 +154,6 @@ def compare(session: Session, table_id: uuid.UUID, figures: dict[str, Any]) -> d
     table = get_table(session, table_id)
     rows = table_rows(session, table_id)
     computed = {unit["id"]: unit["total"] for unit in figures["units"]}
-    tree = load_tree(session)
     children: dict[str, list[PublishedRow]] = {}
     for row in rows:
         if row.parent_code:
@@ -165,9 +164,9 @@ def compare(session: Session, table_id: uuid.UUID, figures: dict[str, Any]) -> d
     internal = 0
     for row in rows:
         mine = computed.get(str(row.unit_id)) if row.unit_id else None
-        if row.unit_id is None and _is_grand_total(row, rows):
+        if row.unit_id is None and _is_grand_total(row):
             tops = [r for r in rows if not r.parent_code and r is not row]
-            mine = _sum_units(computed, tree, [r.unit_id for r in tops if r.unit_id])
+            mine = _sum_units(computed, [r.unit_id for r in tops if r.unit_id])
         kids = children.get(row.code, [])
         for column in COLUMNS:
             published = row.values.get(column)
@@ -175,7 +174,7 @@ def compare(session: Session, table_id: uuid.UUID, figures: dict[str, Any]) -> d
             children_sum = None
             if kids:
                 children_sum = sum(int(k.values.get(column) or 0) for k in kids)
-            elif row.unit_id is None and _is_grand_total(row, rows):
+            elif row.unit_id is None and _is_grand_total(row):
                 tops = [r for r in rows if not r.parent_code and r is not row]
                 children_sum = sum(int(r.values.get(column) or 0) for r in tops)
             # A blank published cell means none (the appendix leaves zeros blank).
@@ -242,13 +241,11 @@ def compare(session: Session, table_id: uuid.UUID, figures: dict[str, Any]) -> d
     }
 
 
-def _is_grand_total(row: PublishedRow, rows: list[PublishedRow]) -> bool:
+def _is_grand_total(row: PublishedRow) -> bool:
     return not row.parent_code and (row.level or "").lower() == "total"
 
 
-def _sum_units(
-    computed: dict[str, dict[str, int]], tree: Any, unit_ids: list[uuid.UUID]
-) -> dict[str, int]:
+def _sum_units(computed: dict[str, dict[str, int]], unit_ids: list[uuid.UUID]) -> dict[str, int]:
     total = dict.fromkeys(COLUMNS, 0)
     for unit_id in unit_ids:
         values = computed.get(str(unit_id)) or {}
