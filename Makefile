@@ -23,12 +23,16 @@ $(UV):
 system-deps: ## install the system libraries the platform needs (Debian/Ubuntu), where missing
 	@bash deploy/system-deps.sh
 
-install: $(UV) system-deps ## install the platform into .venv (locked versions)
+install: $(UV) system-deps ## install the platform into .venv (locked versions), htmx, translations
 	$(UV) sync --frozen --no-dev
+	@bash deploy/web-assets.sh
+	$(VENV)/bin/python -m shared.i18n compile
 
 install-dev: $(UV) system-deps ## install the platform and its test tools into .venv
 	@bash deploy/system-deps.sh --dev
 	$(UV) sync --frozen
+	@bash deploy/web-assets.sh
+	$(VENV)/bin/python -m shared.i18n compile
 
 run: install ## migrate, seed the demo province, serve everything at http://127.0.0.1:$$PORT (8000)
 	$(VENV)/bin/python -m shared.cli run

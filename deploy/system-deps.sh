@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Install the Debian/Ubuntu packages the platform needs, only where missing.
 # Today: Python 3.11+ with venv; for label PDFs (WeasyPrint), Pango, HarfBuzz's subsetter
-# and the DejaVu fonts (every Vietnamese letter); for the tests, Node.js and npm.
+# and the DejaVu fonts (every Vietnamese letter); Node.js and npm (htmx); for the tests, Chromium.
 set -euo pipefail
 need=()
 python3 -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)' \
@@ -18,9 +18,13 @@ dejavu=/usr/share/fonts/truetype/dejavu
 [ -f "$dejavu/DejaVuSans.ttf" ] || need+=(fonts-dejavu-core)
 mono_missing=false
 [ -f "$dejavu/DejaVuSansMono-Bold.ttf" ] || mono_missing=true
-# Tests only (`--dev`): npm fetches GS1's EPCIS JSON schema from the npm registry.
+# npm fetches htmx for the pages (deploy/web-assets.sh) and, for the tests, GS1's EPCIS JSON
+# schema, both from the npm registry.
+command -v npm >/dev/null || need+=(nodejs npm)
+# Tests only (`--dev`): the browser tests drive Debian's Chromium through Playwright
+# (no browser download; tests/browser/).
 if [ "${1:-}" = "--dev" ]; then
-  command -v npm >/dev/null || need+=(nodejs npm)
+  command -v chromium >/dev/null || need+=(chromium)
 fi
 if [ ${#need[@]} -gt 0 ] || $mono_missing; then
   if [ "$(id -u)" -eq 0 ]; then SUDO=""; elif command -v sudo >/dev/null; then SUDO="sudo"; else

@@ -14,7 +14,7 @@ import importlib
 from collections.abc import Callable
 from typing import Any
 
-from flask import Flask, jsonify, request
+from flask import Flask, jsonify, redirect, request
 from werkzeug.middleware.dispatcher import DispatcherMiddleware
 
 from shared.config import PROJECT_ROOT, SERVICES, Settings, load_settings
@@ -44,6 +44,11 @@ def create_root_app(settings: Settings, mounted: list[str]) -> Flask:
 
     @app.get("/")
     def index() -> Any:
+        """A browser goes to the login page (which sends a logged-in person home); a program
+        gets the map of the services' APIs."""
+        accepts = request.accept_mimetypes
+        if accepts.accept_html and accepts["text/html"] > accepts["application/json"]:
+            return redirect("/accounts/login")
         base = request.host_url.rstrip("/")
         return jsonify(
             name="Hệ thống truy xuất nguồn gốc thực phẩm nông lâm thủy sản — Quảng Ninh",

@@ -296,3 +296,30 @@ class Registration(UUIDPrimaryKey, Timestamps, Base):
     version: Mapped[int] = mapped_column(Integer, default=1)
 
     __mapper_args__ = {"version_id_col": version}
+
+
+PASSWORD_HELP_STATUSES = ("open", "done", "dismissed")
+
+
+class PasswordHelpRequest(Base):
+    """ "Forgot my password": the holder asks the managing unit, which re-issues a one-time
+    password and tells them by phone (no e-mail is assumed). Kept, with who handled it."""
+
+    __tablename__ = "password_help_requests"
+    __table_args__ = (
+        CheckConstraint(_in("status", PASSWORD_HELP_STATUSES), name="status"),
+        Index("ix_password_help_open", "status", "unit_id"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    username: Mapped[str] = mapped_column(String(64))
+    # Set when the login name exists (the asker is never told whether it does).
+    account_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("accounts.id"), index=True)
+    unit_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("units.id"))
+    contact: Mapped[str] = mapped_column(String(200))
+    note: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    handled_by: Mapped[str | None] = mapped_column(String(64))
+    handled_at: Mapped[datetime | None]
+    outcome: Mapped[str | None] = mapped_column(Text)

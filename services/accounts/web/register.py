@@ -10,18 +10,17 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from flask import Blueprint, current_app, render_template, request, url_for
+from flask import current_app, render_template, request, url_for
 from marshmallow import ValidationError
 from sqlalchemy import select
 
 from services.accounts.domain import registrations as registration_ops
 from services.accounts.models import ACTIVITIES, SECTORS, Unit
 from services.accounts.schemas import RegistrationIn
+from services.accounts.web import blp
 from shared.db import request_session
 from shared.errors import DomainError, flatten_field_errors
 from shared.web import check_csrf
-
-blp = Blueprint("accounts_web", __name__, template_folder="templates")
 
 FORM_FIELDS = (
     "kind",
