@@ -364,6 +364,15 @@ SETTINGS_TABLE: tuple[Setting, ...] = (
         _crontab,
     ),
     Setting(
+        "REPORT_LIVE_SECONDS",
+        "report_live_seconds",
+        "How old today's figures on the dashboards may be before a worker reads the services "
+        "again (beat refreshes them this often; a page never waits for a province-wide read "
+        "when one is stored).",
+        "300",
+        _positive_int,
+    ),
+    Setting(
         "RECALL_DECISION_HOURS",
         "recall_decision_hours",
         "Hours an authority has to issue a recall decision after unsafe food is found "
@@ -441,6 +450,7 @@ class Settings:
     report_quarterly_cron: str = "30 0 15 3,6,9,12 *"
     report_annual_cron: str = "30 0 10 12 *"
     report_reminder_cron: str = "0 8 * * *"
+    report_live_seconds: int = 300
     upload_max_mb: int = 10
     recall_decision_hours: int = 24
     recall_handling_working_days: int = 3

@@ -107,6 +107,8 @@ NAV: tuple[NavItem, ...] = (
     NavItem("/labels/stats", _l("Thống kê quét"), ("admin", "agency", "establishment")),
     NavItem("/labels/alerts", _l("Cảnh báo & phản ánh"), AGENCY),
     NavItem("/reports/reports", _l("Báo cáo"), AGENCY),
+    NavItem("/reports/narratives", _l("Thuyết minh"), AGENCY),
+    NavItem("/reports/targets", _l("Chỉ tiêu & kế hoạch"), AGENCY),
 )
 
 
@@ -332,6 +334,8 @@ def page(*roles: str, allow_pending_password: bool = False) -> Callable[[F], F]:
                 check_csrf()
             return view(*args, **kwargs)
 
+        # Read by the page matrix test (tests/web/test_page_matrix.py).
+        wrapper.page_roles = roles or ("admin", "agency", "establishment")  # type: ignore[attr-defined]
         return cast(F, wrapper)
 
     return decorator

@@ -6,10 +6,12 @@ from __future__ import annotations
 from flask import Flask
 
 from services.reports.api import register
+from services.reports.web import blp as web_blueprint
 from shared.config import Settings, load_settings
 from shared.files import file_store
 from shared.keys import ensure_local_secrets
 from shared.service import create_service_app
+from shared.web import init_web
 
 DESCRIPTION = """Targets and plans per unit and year (Appendix 02, importable from Excel),
 indicators computed from the accounts, products and labels services per unit with sub-unit
@@ -32,4 +34,6 @@ def create_app(settings: Settings | None = None) -> Flask:
     )
     app.extensions["trace_files"] = file_store(settings.var_dir)
     register(api)
+    init_web(app)
+    app.register_blueprint(web_blueprint)
     return app

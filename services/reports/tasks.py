@@ -12,7 +12,7 @@ from celery.schedules import crontab
 from flask import current_app
 
 from services.reports.domain import compile as compiling
-from services.reports.domain import narratives
+from services.reports.domain import live, narratives
 from services.reports.domain.directory import COPY
 from services.reports.domain.periods import Period
 from services.reports.models import Job
@@ -59,6 +59,11 @@ def beat_schedule(settings: Any) -> dict[str, dict[str, Any]]:
             "schedule": _cron(settings.report_annual_cron),
             "kwargs": {"kind": "annual"},
             "options": {"queue": "reports"},
+        },
+        "reports.live-figures": {
+            "task": "reports.refresh_live",
+            "schedule": timedelta(seconds=settings.report_live_seconds),
+            "options": {"queue": "default", "expires": settings.report_live_seconds},
         },
         "reports.remind": {
             "task": "reports.send_reminders",
@@ -114,6 +119,19 @@ def _due_period(kind: str) -> tuple[int, int | None]:
     if kind == "annual":
         return today.year, None
     return today.year, (today.month - 1) // 3 + 1
+
+
+@shared_task(name="reports.refresh_live", service="reports", queue="default")
+def refresh_live(kind: str = "annual", year: int | None = None, quarter: int = 0) -> dict[str, str]:
+    """Read the sources for the dashboards (domain/live.py): the current year by default."""
+    from services.reports.api.common import as_of_for
+
+    settings = current_app.config["SETTINGS"]
+    today = local_today()
+    period = Period.of(kind, year or today.year, quarter if kind == "quarterly" else None)
+    as_of = as_of_for(period, None)
+    read_at = live.refresh(settings, current_app.extensions["trace_kv"], period, as_of)
+    return {"period": period.kind, "as_of": as_of.isoformat(), "read_at": read_at.isoformat()}
 
 
 @shared_task(name="reports.send_reminders", service="reports", queue="default")

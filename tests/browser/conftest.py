@@ -24,15 +24,13 @@ from typing import Any
 import pytest
 
 from shared.config import PROJECT_ROOT, QUEUES, Settings
-from tests.conftest import TEST_DB, build_settings, clear_store, free_port
+from tests.conftest import build_settings, clear_store, free_port
 from tests.e2e.procs import settings_env, start, start_gunicorn, stop, wait_http
 
 PASSWORD = "Mật khẩu trình duyệt 2024"
 SCREENSHOTS = PROJECT_ROOT / "test-artifacts" / "screenshots"
 PHONE = {"width": 360, "height": 780}
 DESKTOP = {"width": 1280, "height": 900}
-
-pytestmark = pytest.mark.skipif(TEST_DB != "postgresql", reason="the browser run uses PostgreSQL")
 
 
 def chromium_path() -> str:

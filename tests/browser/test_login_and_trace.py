@@ -16,8 +16,13 @@ from tests.browser.conftest import (
     no_horizontal_scroll,
     shoot,
 )
+from tests.conftest import TEST_DB
 
-pytestmark = [pytest.mark.worker, pytest.mark.timeout(300)]
+pytestmark = [
+    pytest.mark.worker,
+    pytest.mark.timeout(300),
+    pytest.mark.skipif(TEST_DB != "postgresql", reason="the browser run uses PostgreSQL"),
+]
 
 
 def api_token(system: System, username: str, password: str = PASSWORD) -> str:
