@@ -6,12 +6,12 @@ import uuid
 from typing import Any
 
 from flask_smorest import Blueprint
-from sqlalchemy import Select, or_, select
+from sqlalchemy import select
 
 from services.accounts.api import deps
 from services.accounts.domain import accounts as account_ops
-from services.accounts.domain import scope
-from services.accounts.models import Account, AuditEvent, Establishment, Unit, UsernameHistory
+from services.accounts.domain import queries, scope
+from services.accounts.models import Account, AuditEvent, UsernameHistory
 from services.accounts.schemas import (
     AccountGrantIn,
     AccountOut,
@@ -27,7 +27,6 @@ from services.accounts.schemas import (
 from shared.auth import Principal, authenticated
 from shared.db import request_session
 from shared.pagination import paginate
-from shared.text import fold
 
 PREFIX = "accounts"
 blp = Blueprint("accounts", __name__, description="Accounts (tài khoản) and their lifecycle")
@@ -48,26 +47,8 @@ def list_accounts(args: dict[str, Any], pagination_parameters: Any) -> list[Acco
     establishments and the agency accounts of its units."""
     principal = _manager()
     session = request_session()
-    stmt = select(Account).outerjoin(Establishment, Account.establishment_id == Establishment.id)
-    in_scope: Select[Any] = scope.units_in_scope(session, principal)
-    if args.get("unit_id"):
-        target = scope.get_unit_for(session, principal, args["unit_id"])
-        in_scope = select(Unit.id).where(Unit.path.startswith(target.path, autoescape=True))
-    if not principal.is_admin or args.get("unit_id"):
-        stmt = stmt.where(or_(Account.unit_id.in_(in_scope), Establishment.unit_id.in_(in_scope)))
-    if "role" in args:
-        stmt = stmt.where(Account.role == args["role"])
-    if "status" in args:
-        stmt = stmt.where(Account.status == args["status"])
-    if args.get("q"):
-        needle = fold(args["q"])
-        stmt = stmt.where(
-            or_(
-                Account.username.contains(needle.replace(" ", ""), autoescape=True),
-                Establishment.name_folded.contains(needle, autoescape=True),
-            )
-        )
-    return paginate(session, stmt.order_by(Account.username, Account.id), pagination_parameters)
+    stmt = queries.account_query(session, principal, args)
+    return paginate(session, stmt, pagination_parameters)
 
 
 @blp.post("/")
@@ -175,10 +156,7 @@ def account_audit(account_id: uuid.UUID, pagination_parameters: Any) -> list[Aud
     principal = _manager()
     session = request_session()
     account = scope.get_account_for(session, principal, account_id)
-    stmt = select(AuditEvent).where(
-        AuditEvent.target_type == "account", AuditEvent.target_id == str(account.id)
-    )
-    return paginate(session, stmt.order_by(AuditEvent.id.desc()), pagination_parameters)
+    return paginate(session, queries.account_audit_query(account), pagination_parameters)
 
 
 @blp.get("/audit-events")

@@ -8,17 +8,12 @@ from typing import Any
 
 from flask import Response, request, send_file
 from flask_smorest import Blueprint
-from sqlalchemy import select
 
 from services.accounts.domain import establishments as establishment_ops
-from services.accounts.domain import exports, scope
+from services.accounts.domain import exports, queries, scope
 from services.accounts.domain.search import establishment_query, rows_with_flags, search_page
 from services.accounts.models import (
-    AuditEvent,
     Establishment,
-    EstablishmentAssignment,
-    ImportRow,
-    Job,
 )
 from services.accounts.schemas import (
     EstablishmentHistoryOut,
@@ -145,46 +140,7 @@ def establishment_history(establishment_id: uuid.UUID) -> dict[str, Any]:
     session = request_session()
     scope.require_manager(principal)
     establishment = scope.get_establishment_for(session, principal, establishment_id)
-    return {
-        "assignments": list(
-            session.scalars(
-                select(EstablishmentAssignment)
-                .where(EstablishmentAssignment.establishment_id == establishment.id)
-                .order_by(EstablishmentAssignment.valid_from, EstablishmentAssignment.id)
-            )
-        ),
-        "events": list(
-            session.scalars(
-                select(AuditEvent)
-                .where(
-                    AuditEvent.target_type == "establishment",
-                    AuditEvent.target_id == str(establishment.id),
-                )
-                .order_by(AuditEvent.id)
-            )
-        ),
-        "imports": [
-            {
-                "job_id": job.id,
-                "at": job.finished_at,
-                "by": job.created_by,
-                "row_number": row.row_number,
-                "outcome": row.outcome,
-                "changes": row.changes,
-            }
-            for row, job in session.execute(
-                select(ImportRow, Job)
-                .join(Job, Job.id == ImportRow.job_id)
-                .where(
-                    ImportRow.establishment_id == establishment.id,
-                    ImportRow.outcome.in_(("created", "updated")),
-                    Job.status == "done",
-                )
-                .order_by(Job.finished_at, Job.id)
-            )
-            if not (job.params or {}).get("dry_run")
-        ],
-    }
+    return queries.establishment_history(session, establishment)
 
 
 @blp.get("/export.xlsx")

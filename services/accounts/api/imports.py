@@ -8,9 +8,8 @@ from typing import Any
 
 from flask import Response, current_app, request, send_file
 from flask_smorest import Blueprint
-from sqlalchemy import select
 
-from services.accounts.domain import exports, layout, scope
+from services.accounts.domain import exports, queries, scope
 from services.accounts.domain.imports import report_rows_xlsx
 from services.accounts.models import ImportRow, Job
 from services.accounts.schemas import (
@@ -24,7 +23,6 @@ from services.accounts.tasks import run_bulk_grant, run_import
 from shared.auth import Principal, authenticated
 from shared.db import request_session
 from shared.errors import InvalidInput, NotFound
-from shared.excel import find_header, inspect_upload, read_rows
 from shared.files import FileStore
 from shared.jobs import enqueue
 from shared.pagination import paginate
@@ -84,23 +82,15 @@ def start_import(form: dict[str, Any]) -> Job:
     upload = request.files.get("file")
     if upload is None:
         raise InvalidInput.field("file", "Hãy chọn tệp Excel (.xlsx).", "Choose an .xlsx file.")
-    data = upload.read()
-    inspect_upload(data)
-    find_header(read_rows(data), layout.aliases(), required=layout.REQUIRED)
     session = request_session()
-    job = Job(
-        id=uuid.uuid4(),
-        kind="import",
-        status="queued",
-        created_by=principal.account_id,
-        unit_id=principal.unit_id,
-        params={"file": "", "dry_run": form["dry_run"], "filename": (upload.filename or "")[:200]},
+    job = queries.new_import_job(
+        session,
+        principal,
+        data=upload.read(),
+        filename=upload.filename,
+        dry_run=form["dry_run"],
+        files=_files(),
     )
-    key = f"accounts/imports/{job.id}.xlsx"
-    _files().save(key, data)
-    job.params = {**job.params, "file": key}
-    session.add(job)
-    session.flush()
     enqueue(session, job, run_import, queue="imports")
     return job
 
@@ -121,10 +111,8 @@ def import_rows(
 ) -> list[ImportRow]:
     """Per-row outcome of an import (created, updated, unchanged, rejected and why)."""
     job = _job_for(authenticated(), job_id, "import")
-    stmt = select(ImportRow).where(ImportRow.job_id == job.id)
-    if args.get("outcome"):
-        stmt = stmt.where(ImportRow.outcome == args["outcome"])
-    return paginate(request_session(), stmt.order_by(ImportRow.row_number), pagination_parameters)
+    stmt = queries.import_rows_query(job, args.get("outcome"))
+    return paginate(request_session(), stmt, pagination_parameters)
 
 
 @blp.get("/<uuid:job_id>/report.xlsx")

@@ -10,8 +10,8 @@ from flask_smorest import Blueprint
 from sqlalchemy import select
 
 from services.accounts.api import deps
+from services.accounts.domain import queries
 from services.accounts.domain import registrations as registration_ops
-from services.accounts.domain import scope
 from services.accounts.models import Registration, Unit
 from services.accounts.schemas import (
     ApplicantQuery,
@@ -25,7 +25,6 @@ from services.accounts.schemas import (
 )
 from shared.auth import authenticated, current_principal
 from shared.db import request_session
-from shared.errors import NotFound
 from shared.pagination import paginate
 
 PREFIX = "registrations"
@@ -73,37 +72,16 @@ def submit(body: dict[str, Any]) -> registration_ops.Submitted:
 @blp.paginate()
 def inbox(args: dict[str, Any], pagination_parameters: Any) -> list[Registration]:
     """Applications to the caller's units, newest first."""
-    principal = authenticated()
-    scope.require_manager(principal)
     session = request_session()
-    units = scope.units_in_scope(session, principal)
-    if args.get("unit_id"):
-        unit = scope.get_unit_for(session, principal, args["unit_id"])
-        units = select(Unit.id).where(Unit.path.startswith(unit.path, autoescape=True))
-    stmt = select(Registration).where(Registration.unit_id.in_(units))
-    if args.get("status"):
-        stmt = stmt.where(Registration.status == args["status"])
-    return paginate(
-        session,
-        stmt.order_by(Registration.created_at.desc(), Registration.id),
-        pagination_parameters,
-    )
+    stmt = queries.registration_query(session, authenticated(), args)
+    return paginate(session, stmt, pagination_parameters)
 
 
 def _for_manager(registration_id: uuid.UUID) -> tuple[Any, Registration]:
     principal = authenticated()
-    scope.require_manager(principal)
-    session = request_session()
-    registration = session.get(Registration, registration_id)
-    if (
-        registration is None
-        or session.scalar(
-            scope.units_in_scope(session, principal).where(Unit.id == registration.unit_id)
-        )
-        is None
-    ):
-        raise NotFound("Không tìm thấy hồ sơ.", "Application not found.")
-    return principal, registration
+    return principal, queries.registration_for_manager(
+        request_session(), principal, registration_id
+    )
 
 
 @blp.get("/<uuid:registration_id>")

@@ -20,4 +20,13 @@ blp = Blueprint(
 init_pages(blp)
 
 # The page modules register their routes on `blp` when imported.
-from services.accounts.web import auth, register  # noqa: E402, F401
+from services.accounts.web import (  # noqa: E402, F401
+    accounts,
+    auth,
+    establishments,
+    imports,
+    profile,
+    register,
+    registrations,
+    units,
+)
