@@ -7,10 +7,12 @@ from flask import Flask
 
 from services.products.api import register
 from services.products.domain import events as _events  # noqa: F401 - registers the doorbell
+from services.products.web import blp as web_blueprint
 from shared.config import Settings, load_settings
 from shared.files import file_store
 from shared.keys import ensure_local_secrets
 from shared.service import create_service_app
+from shared.web import init_web
 
 DESCRIPTION = """Products, certifications, lots and their stage-by-stage origin (production
 diary), shipments and receipts between establishments, trace one step back and one step
@@ -30,4 +32,6 @@ def create_app(settings: Settings | None = None) -> Flask:
     )
     app.extensions["trace_files"] = file_store(settings.var_dir)
     register(api)
+    init_web(app)
+    app.register_blueprint(web_blueprint)
     return app

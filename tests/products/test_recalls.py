@@ -1140,3 +1140,27 @@ def test_list_bad_query(query: str, pclient: Any, pworld: Any) -> None:
     response = pclient.get(f"{URL}{query}", headers=pworld.headers("admin"))
     assert response.status_code == 422, response.json
     assert response.json["errors"]
+
+
+def test_a_recall_rings_the_public_cards_doorbell_for_every_lot_it_marks(
+    products_app: Any, psession: Any, chain: Chain
+) -> None:
+    """Lots are marked recalled with a bulk UPDATE, which the ORM's flush watch does not see:
+    the recall names them itself, so the trace page shows the recall at once (the browser
+    scenario sees it through a real worker)."""
+    from services.products.domain import events
+
+    admin = Principal(role="admin", username="admin.test", account_id=uuid.uuid4())
+    recall = recalls.open_recall(
+        psession,
+        actor=admin,
+        lot=chain.origin,
+        kind="compulsory",
+        reason="Vượt ngưỡng vi sinh",
+        hazard=None,
+        found_at=None,
+        settings=products_app.config["SETTINGS"],
+    )
+    marked = set(psession.scalars(select(RecallLot.lot_id).where(RecallLot.recall_id == recall.id)))
+    assert chain.received_b.id in marked
+    assert marked <= psession.info[events._KEY]["lot"]

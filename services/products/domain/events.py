@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from sqlalchemy import event
@@ -23,6 +23,16 @@ log = logging.getLogger(__name__)
 
 TASK = "labels.refresh_cards"
 _KEY = "public_card_changes"
+
+
+def touched(session: Session, kind: str, ids: Iterable[uuid.UUID]) -> None:
+    """Note changes the ORM does not see — bulk `UPDATE`s, such as a recall marking hundreds
+    of lots recalled at once (domain/recalls/workflow.py) — so their cards are refreshed too."""
+    changes = session.info.get(_KEY)
+    if changes is None:
+        changes = session.info[_KEY] = {"lot": set(), "product": set(), "establishment": set()}
+        on_commit(session, _sender(session))
+    changes[kind].update(i for i in ids if i is not None)
 
 
 def _collect(session: Session) -> None:

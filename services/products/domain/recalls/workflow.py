@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from services.products.domain import audit, workdays
+from services.products.domain import audit, events, workdays
 from services.products.domain.recalls.notify import _all_targets, _notify
 from services.products.domain.recalls.steps import (
     CANCELLABLE,
@@ -237,6 +237,8 @@ def _set_status(
                 .values(status=after, version=Lot.version + 1, updated_at=now)
                 .execution_options(synchronize_session="fetch")
             )
+        # A bulk UPDATE passes the ORM by: ring the public cards' doorbell for these lots.
+        events.touched(session, "lot", ids)
     for lot_id, establishment_id, before, after in changes:
         audit.record(
             session,
