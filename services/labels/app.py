@@ -37,7 +37,7 @@ def create_app(settings: Settings | None = None) -> Flask:
 
 
 def register_pages(app: Flask) -> None:
-    """The public pages (trace page, report form), when they exist."""
+    """The public pages (trace page, report form) and the logged-in pages (pages.py)."""
     import importlib
 
     try:
@@ -47,3 +47,6 @@ def register_pages(app: Flask) -> None:
             raise
         return
     web.init_app(app)
+    from services.labels import pages
+
+    pages.init_app(app)

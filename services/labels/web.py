@@ -43,7 +43,7 @@ from shared.clock import LOCAL_TZ, local_today
 from shared.db import get_database, request_session
 from shared.errors import DomainError, TooManyRequests, flatten_field_errors
 from shared.kv import RedisStore
-from shared.web import check_csrf, init_web
+from shared.web import _l, check_csrf, init_web
 
 log = logging.getLogger(__name__)
 
@@ -53,10 +53,10 @@ VIEWS_PER_MINUTE = 120  # per client address, page and JSON together; TRACE_VIEW
 VIEW_WINDOW = 60
 REPORT_WINDOW = 3600
 REPORT_KIND_NAMES = {
-    "suspected_fake": ("Nghi hàng giả, hàng nhái", "Suspected fake"),
-    "quality": ("Chất lượng sản phẩm", "Product quality"),
-    "wrong_information": ("Thông tin không đúng", "Wrong information"),
-    "other": ("Khác", "Other"),
+    "suspected_fake": _l("Nghi hàng giả, hàng nhái"),
+    "quality": _l("Chất lượng sản phẩm"),
+    "wrong_information": _l("Thông tin không đúng"),
+    "other": _l("Khác"),
 }
 SOFT_WARNINGS = frozenset({"stale", "lot_expired"})
 _SHARED_CSS = ""
