@@ -151,8 +151,8 @@ _PATTERNS_VI: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"^Shorter than minimum length (\d+)\.$"), r"Ngắn hơn độ dài tối thiểu \1."),
     (re.compile(r"^Longer than maximum length (\d+)\.$"), r"Dài hơn độ dài tối đa \1 ký tự."),
     (re.compile(r"^Must be one of: (.*)\.$"), r"Phải là một trong các giá trị: \1."),
-    (re.compile(r"^Must be greater than or equal to (.*)\.$"), r"Phải lớn hơn hoặc bằng \1."),
-    (re.compile(r"^Must be less than or equal to (.*)\.$"), r"Phải nhỏ hơn hoặc bằng \1."),
+    (re.compile(r"^Must be greater than or equal to (\S+)\.$"), r"Phải lớn hơn hoặc bằng \1."),
+    (re.compile(r"^Must be less than or equal to (\S+)\.$"), r"Phải nhỏ hơn hoặc bằng \1."),
     (
         re.compile(r"^Must be greater than or equal to (.*) and less than or equal to (.*)\.$"),
         r"Phải từ \1 đến \2.",

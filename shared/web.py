@@ -102,6 +102,7 @@ NAV: tuple[NavItem, ...] = (
     NavItem("/products/certifications", _l("Chứng nhận"), ("establishment",)),
     NavItem("/products/products", _l("Sản phẩm"), ("establishment",)),
     NavItem("/products/lots", _l("Lô hàng"), ("establishment",)),
+    NavItem("/products/shipments", _l("Hàng đến"), ("establishment",)),
     NavItem("/products/recalls", _l("Thu hồi"), ("admin", "agency", "establishment")),
     NavItem("/labels/batches", _l("Tem QR"), ("admin", "agency", "establishment")),
     NavItem("/labels/stats", _l("Thống kê quét"), ("admin", "agency", "establishment")),
@@ -198,8 +199,6 @@ def init_web(app: Flask) -> None:
             "password_path": PASSWORD_PATH,
             "htmx_src": _htmx_src(),
             "switch_lang_url": switch_language_url,
-            # The older inline form of a bilingual text; pages move to `_()` and catalogues.
-            "t": lambda vi, en: en if g.get("lang") == "en" else vi,
         }
 
 
@@ -361,8 +360,11 @@ def message_text(message: Mapping[str, str] | str | None) -> str:
 def form_errors(exc: DomainError | ValidationError) -> dict[str, list[str]]:
     """Field → messages in the page's language; `_form` holds what belongs to no field."""
     if isinstance(exc, ValidationError):
-        fields = flatten_field_errors(exc.messages)
-        return {(name or "_form"): [message_text(m) for m in msgs] for name, msgs in fields.items()}
+        found: dict[str, list[str]] = {}
+        for name, msgs in flatten_field_errors(exc.messages).items():
+            key = "_form" if name in ("", "_schema") else name
+            found.setdefault(key, []).extend(message_text(m) for m in msgs)
+        return found
     out: dict[str, list[str]] = {}
     for name, msgs in (exc.fields or {}).items():
         out.setdefault(name or "_form", []).extend(message_text(m) for m in msgs)

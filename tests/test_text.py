@@ -76,6 +76,9 @@ def test_one_time_passwords_are_unique_and_readable() -> None:
 def test_marshmallow_messages_are_translated() -> None:
     assert bilingual("Missing data for required field.")["vi"] == "Thiếu trường bắt buộc."
     assert bilingual("Length must be between 1 and 32.")["vi"] == "Độ dài phải từ 1 đến 32 ký tự."
+    both = "Must be greater than or equal to 1 and less than or equal to 100000."
+    assert bilingual(both)["vi"] == "Phải từ 1 đến 100000."
+    assert bilingual("Must be greater than or equal to 1.")["vi"] == "Phải lớn hơn hoặc bằng 1."
     nested = flatten_field_errors(
         {"json": {"a": ["Not a valid string."], "b": {"c": ["Unknown field."]}}}
     )
