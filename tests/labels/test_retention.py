@@ -34,6 +34,9 @@ def test_the_cutoff_is_the_setting_in_days() -> None:
 
 
 def test_old_scans_are_deleted_in_chunks(labels_db: Any, lsession: Any) -> None:
+    # Alerts other tests left committed (the embedded runner's smoke test scans a forged code
+    # on SQLite, whose scans are written at once) stay too: count, don't assume none.
+    alerts_before = lsession.scalar(select(func.count()).select_from(CounterfeitAlert))
     cutoff = NOW - timedelta(days=730)
     old = [_scan(cutoff - timedelta(days=d, seconds=1), d) for d in range(7)]
     kept = [_scan(cutoff, 100), _scan(cutoff + timedelta(days=1), 101), _scan(NOW, 102)]
@@ -52,7 +55,9 @@ def test_old_scans_are_deleted_in_chunks(labels_db: Any, lsession: Any) -> None:
     lsession.commit()
     assert retention.purge_scans(labels_db, before=cutoff, chunk=3) == 7
     assert _serials(lsession) == [100, 101, 102]
-    assert lsession.scalar(select(func.count()).select_from(CounterfeitAlert)) == 1
+    alerts = lsession.scalars(select(CounterfeitAlert.code)).all()
+    assert len(alerts) == alerts_before + 1
+    assert "0000000-TEST" in alerts
     assert retention.purge_scans(labels_db, before=cutoff, chunk=3) == 0
 
 
