@@ -42,10 +42,20 @@ def _subjects() -> dict[str, Any]:
         "SELECT u.id FROM units u JOIN establishments e ON e.unit_id = u.id "
         "GROUP BY u.id ORDER BY count(*) DESC LIMIT 1",
     )
+    # The establishment with the most lots among those that hold an account (the profile
+    # page shows the account).
+    with psycopg.connect(accounts) as conn:
+        holders = dict(
+            conn.execute(
+                "SELECT establishment_id, id FROM accounts WHERE role = 'establishment' "
+                "AND status = 'active'"
+            ).fetchall()
+        )
     establishment = _one(
         products,
-        "SELECT establishment_id FROM lots GROUP BY establishment_id "
-        "ORDER BY count(*) DESC LIMIT 1",
+        "SELECT establishment_id FROM lots WHERE establishment_id = ANY(%s) "
+        "GROUP BY establishment_id ORDER BY count(*) DESC LIMIT 1",
+        list(holders),
     )
     lot = _one(
         products,
@@ -60,6 +70,7 @@ def _subjects() -> dict[str, Any]:
         accounts, "SELECT id FROM establishments WHERE unit_id = %s LIMIT 1", district
     )
     return {
+        "account": holders[establishment],
         "district": district,
         "establishment": establishment,
         "lot": lot,
@@ -123,7 +134,7 @@ def _tokens(apps: dict[str, Any], s: dict[str, Any]) -> dict[str, str]:
             token_version=0,
         ),
         "establishment": Account(
-            id=uuid.uuid4(),
+            id=uuid.UUID(str(s["account"])),
             username="bench.owner",
             role="establishment",
             establishment_id=uuid.UUID(str(s["establishment"])),
@@ -133,7 +144,7 @@ def _tokens(apps: dict[str, Any], s: dict[str, Any]) -> dict[str, str]:
     return {role: issuer.access_token(a, uuid.uuid4()) for role, a in people.items()}
 
 
-def _measure(runs: int) -> tuple[list[tuple[str, common.Stats]], list[str], float]:
+def _measure(runs: int) -> tuple[list[tuple[str, common.Stats]], list[str], float, float]:
     from werkzeug.exceptions import NotFound
     from werkzeug.middleware.dispatcher import DispatcherMiddleware
     from werkzeug.test import Client
@@ -145,6 +156,7 @@ def _measure(runs: int) -> tuple[list[tuple[str, common.Stats]], list[str], floa
     rows: list[tuple[str, common.Stats]] = []
     problems: list[str] = []
     worst = 0.0
+    cold = _cold_dashboard(apps, gateway, tokens["admin"])
     for role, paths in _pages(subjects).items():
         client = Client(gateway)
         client.set_cookie("trace_access", tokens[role])
@@ -168,7 +180,28 @@ def _measure(runs: int) -> tuple[list[tuple[str, common.Stats]], list[str], floa
             worst = max(worst, stats.p95)
             rows.append((label, stats))
             common.progress(f"{label}: p95 {stats.p95:.1f} ms")
-    return rows, problems, worst
+    return rows, problems, worst, cold
+
+
+def _cold_dashboard(apps: dict[str, Any], gateway: Any, token: str) -> float:
+    """The dashboard with no stored snapshot of the sources (a cold store; beat renews it every
+    REPORT_LIVE_SECONDS, so officers do not normally meet this): one province-wide reading."""
+    from werkzeug.test import Client
+
+    from services.reports.domain import live
+    from services.reports.domain.periods import Period
+    from shared.clock import local_today
+
+    today = local_today()
+    store = apps["reports"].extensions["trace_kv"]
+    store.delete(live.key(Period("annual", today.year), today))
+    client = Client(gateway)
+    client.set_cookie("trace_access", token)
+    started = time.perf_counter()
+    response = client.get("/reports/")
+    response.get_data()
+    assert response.status_code == 200, response.status_code
+    return (time.perf_counter() - started) * 1000
 
 
 def main(argv: Sequence[str] | None = None) -> str:
@@ -178,7 +211,7 @@ def main(argv: Sequence[str] | None = None) -> str:
     args = parser.parse_args(argv)
     common.progress("province data: " + bench_reports.build(force=args.rebuild))
     load_before = common.load_average()
-    rows, problems, worst = _measure(args.runs)
+    rows, problems, worst, cold = _measure(args.runs)
     verdict = "met" if worst < TARGET_MS and not problems else "NOT met"
     lines = [
         "## Pages at province scale (`bench/bench_pages.py`) — issue 7",
@@ -194,6 +227,11 @@ def main(argv: Sequence[str] | None = None) -> str:
         common.stats_table(rows),
         "",
         f"**Target (every page < {TARGET_MS:.0f} ms p95): {verdict} — worst p95 {worst:.1f} ms.**",
+        "",
+        f"The dashboard's first view with no stored snapshot of the sources took {cold:,.0f} ms "
+        "(one province-wide reading of the accounts, products and labels services; "
+        "domain/live.py stores it for every officer and beat renews it every "
+        "REPORT_LIVE_SECONDS, so pages are served from it, as timed above).",
     ]
     if problems:
         lines += ["", "Pages not timed:", *[f"- {p}" for p in problems]]
