@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import hmac
 import logging
+import math
 import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -38,7 +39,7 @@ from datetime import date, datetime
 from functools import wraps
 from pathlib import Path
 from typing import Any, TypeVar, cast
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote, urlencode, urlsplit
 
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
@@ -261,6 +262,58 @@ def format_share(value: Any) -> str:
     if value is None:
         return "—"
     return str(format_percent(value, format="#,##0.#%"))
+
+
+# --- paged lists ------------------------------------------------------------------------------
+
+PAGE_SIZE = 50
+MAX_PAGE = 100_000
+
+
+@dataclass
+class Paged:
+    """One page of a list: its rows, how many rows the whole list has, which page of how many."""
+
+    items: list[Any]
+    total: int
+    page: int
+    pages: int
+
+
+def page_number() -> int:
+    """`?page=` (1 when absent or malformed)."""
+    raw = request.args.get("page", "1")
+    number = int(raw) if raw.isdigit() else 1
+    return max(1, min(number, MAX_PAGE))
+
+
+def paged(
+    session: Any,
+    stmt: Any,
+    *,
+    size: int = PAGE_SIZE,
+    rows: bool = False,
+    options: tuple[Any, ...] = (),
+) -> Paged:
+    """The page `?page=` of an ordered statement and the number of rows it selects (counted
+    once; OFFSET/LIMIT — lists are filtered to a few thousand rows at most before paging).
+    `options` (eager loads for the page's rows) apply to the page, not to the count; `rows`
+    gives result rows instead of the first column's values. A page past the end is the last."""
+    from shared.pagination import count
+
+    total = count(session, stmt)
+    pages = max(1, math.ceil(total / size))
+    number = min(page_number(), pages)
+    limited = stmt.options(*options).offset((number - 1) * size).limit(size)
+    items = list(session.execute(limited) if rows else session.scalars(limited))
+    return Paged(items, total, number, pages)
+
+
+def page_url(number: int) -> str:
+    """This page's URL with another `page` (the pager macro calls it)."""
+    args = {k: v for k, v in request.args.items() if k not in ("page", "lang")}
+    args["page"] = str(number)
+    return f"{request.script_root}{request.path}?{urlencode(args)}"
 
 
 # --- CSRF -----------------------------------------------------------------------------------

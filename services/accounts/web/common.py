@@ -2,67 +2,20 @@
 
 from __future__ import annotations
 
-import math
 import uuid
-from dataclasses import dataclass
 from typing import Any
 
 from flask import request
-from sqlalchemy import Select, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from services.accounts.domain import scope
 from services.accounts.models import Unit
 from shared.auth import Principal
-from shared.pagination import count
-from shared.web import _l
+from shared.web import PAGE_SIZE, Paged, _l, page_number, page_url, paged
 
-PAGE_SIZE = 50
-
-
-@dataclass
-class Paged:
-    items: list[Any]
-    total: int
-    page: int
-    pages: int
-
-
-def page_number() -> int:
-    raw = request.args.get("page", "1")
-    number = int(raw) if raw.isdigit() else 1
-    return max(1, min(number, 100_000))
-
-
-def paged(
-    session: Session,
-    stmt: Select[Any],
-    *,
-    size: int = PAGE_SIZE,
-    scalars: bool = True,
-    options: tuple[Any, ...] = (),
-) -> Paged:
-    """One page of an ordered statement and the number of rows it selects; `options`
-    (e.g. eager loads for the page's rows) apply to the page, not to the count."""
-    number = page_number()
-    total = count(session, stmt)
-    pages = max(1, math.ceil(total / size))
-    offset = (number - 1) * size
-    if offset >= total:
-        items: list[Any] = []
-    else:
-        limited = stmt.options(*options).offset(offset).limit(size)
-        items = list(session.scalars(limited) if scalars else session.execute(limited))
-    return Paged(items, total, number, pages)
-
-
-def page_url(number: int) -> str:
-    """This page's URL with `page` set (the pager macro calls it)."""
-    args = request.args.to_dict(flat=True)
-    args["page"] = str(number)
-    from urllib.parse import urlencode
-
-    return f"{request.script_root}{request.path}?{urlencode(args)}"
+# Paging is shared by every service's pages (shared/web.py).
+__all__ = ["PAGE_SIZE", "Paged", "page_number", "page_url", "paged"]
 
 
 def parse_uuid(raw: str | None) -> uuid.UUID | None:

@@ -33,7 +33,6 @@ from services.products.web import blp
 from services.products.web.common import (
     CERT_KIND_LABELS,
     compact,
-    errors_of,
     form_values,
     options,
     paged,
@@ -43,7 +42,7 @@ from services.products.web.common import (
 from shared.db import on_commit, request_session
 from shared.errors import DomainError, NotFound
 from shared.uploads import DOCUMENT_KINDS, IMAGE_KINDS, accept_upload
-from shared.web import _, page, render_form, user
+from shared.web import _, form_errors, page, render_form, user
 
 VIEWERS = ("admin", "agency", "establishment")
 
@@ -168,7 +167,7 @@ def new_product() -> Any:
     except (ValidationError, DomainError) as exc:
         return render_form(
             "products/product_form.html",
-            errors=_parties_errors(errors_of(exc)),
+            errors=_parties_errors(form_errors(exc)),
             values=values,
             **context,
         )
@@ -225,7 +224,7 @@ def product(product_id: uuid.UUID) -> Any:
         values["version"] = request.form.get("version", "")
         return render_form(
             "products/product.html",
-            errors=_parties_errors(errors_of(exc)),
+            errors=_parties_errors(form_errors(exc)),
             values=values,
             **context,
         )
@@ -249,7 +248,7 @@ def product_image(product_id: uuid.UUID) -> Any:
             session, actor=principal, product=found, key=key, content_type=upload.content_type
         )
     except DomainError as exc:
-        errors = errors_of(exc)
+        errors = form_errors(exc)
         errors.setdefault("file", []).extend(errors.pop("_form", []))
         present_product(found)
         return render_form(
@@ -283,7 +282,7 @@ def delete_product(product_id: uuid.UUID) -> Any:
             session, actor=principal, product=found, reason=request.form.get("reason", "")
         )
     except DomainError as exc:
-        flash(" ".join(errors_of(exc).get("_form", [])), "error")
+        flash(" ".join(form_errors(exc).get("_form", [])), "error")
         return redirect(url_for("products_web.product", product_id=found.id), 303)
     if image:
         on_commit(session, lambda: files().delete(image))
@@ -354,7 +353,7 @@ def new_certification() -> Any:
                     request.files.get("file"), kinds=DOCUMENT_KINDS, max_bytes=upload_limit()
                 )
             except DomainError as exc:
-                errors = errors_of(exc)
+                errors = form_errors(exc)
                 errors["file"] = errors.pop("_form", []) + errors.pop("file", [])
                 return render_form(
                     "products/certification_form.html", errors=errors, values=values, **context
@@ -372,7 +371,7 @@ def new_certification() -> Any:
             files().save(key, upload.data)
     except (ValidationError, DomainError) as exc:
         return render_form(
-            "products/certification_form.html", errors=errors_of(exc), values=values, **context
+            "products/certification_form.html", errors=form_errors(exc), values=values, **context
         )
     flash(_("Đã thêm chứng nhận số %(number)s.", number=certification.number))
     return redirect(url_for("products_web.certifications"), 303)

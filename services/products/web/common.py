@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
-from urllib.parse import urlencode
 
 from flask import current_app, request
 from marshmallow import ValidationError
@@ -16,9 +13,8 @@ from sqlalchemy import Select
 from services.products.web import blp
 from shared.clock import LOCAL_TZ
 from shared.db import request_session, utcnow
-from shared.errors import DomainError
-from shared.pagination import count
-from shared.web import _l, form_errors
+from shared.web import Paged, _l, page_url
+from shared.web import paged as shared_paged
 
 PAGE_SIZE = 25
 
@@ -121,30 +117,9 @@ def _labels() -> dict[str, Any]:
 # --- paging -----------------------------------------------------------------------------------
 
 
-@dataclass
-class Paged:
-    items: list[Any]
-    page: int
-    pages: int
-    total: int
-
-
 def paged(stmt: Select[Any], *, rows: bool = False, size: int = PAGE_SIZE) -> Paged:
-    """One page of an ordered statement (`?page=`): counted once, OFFSET/LIMIT."""
-    session = request_session()
-    total = count(session, stmt)
-    pages = max(1, math.ceil(total / size))
-    page_no = min(max(1, request.args.get("page", 1, type=int) or 1), pages)
-    limited: Any = stmt.offset((page_no - 1) * size).limit(size)
-    items: list[Any] = list(session.execute(limited)) if rows else list(session.scalars(limited))
-    return Paged(items, page_no, pages, total)
-
-
-def page_url(page_no: int) -> str:
-    """This page's URL with another `page`."""
-    args = {k: v for k, v in request.args.items() if k not in {"page", "lang"}}
-    args["page"] = str(page_no)
-    return f"{request.script_root}{request.path}?{urlencode(args)}"
+    """One page of an ordered statement (`?page=`), shared/web.py's paging."""
+    return shared_paged(request_session(), stmt, rows=rows, size=size)
 
 
 def query_args(schema: Any, names: Iterable[str]) -> dict[str, Any]:
@@ -198,14 +173,6 @@ def local_input(moment: datetime | None = None) -> str:
     """A moment (default now) as an `<input type=datetime-local>` value in Vietnam time."""
     moment = moment or utcnow()
     return moment.astimezone(LOCAL_TZ).strftime("%Y-%m-%dT%H:%M")
-
-
-def errors_of(exc: DomainError | ValidationError) -> dict[str, list[str]]:
-    """form_errors, with the schema-wide messages shown above the form."""
-    errors = form_errors(exc)
-    if "_schema" in errors:
-        errors.setdefault("_form", []).extend(errors.pop("_schema"))
-    return errors
 
 
 def upload_limit() -> int:

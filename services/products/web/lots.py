@@ -35,7 +35,6 @@ from services.products.web.common import (
     STAGE_LABELS,
     aware,
     compact,
-    errors_of,
     form_values,
     local_input,
     options,
@@ -46,7 +45,7 @@ from services.products.web.common import (
 from shared.db import request_session
 from shared.errors import DomainError, NotFound
 from shared.uploads import DOCUMENT_KINDS, accept_upload
-from shared.web import _, page, render_form, user
+from shared.web import _, form_errors, page, render_form, user
 
 VIEWERS = ("admin", "agency", "establishment")
 INPUT_ROWS = 3
@@ -155,7 +154,7 @@ def new_lot() -> Any:
         body = LotIn().load(data)
         lot = lot_ops.create(request_session(), actor=user(), data=body)
     except (ValidationError, DomainError) as exc:
-        errors = {k.replace(".", "-"): v for k, v in errors_of(exc).items()}
+        errors = {k.replace(".", "-"): v for k, v in form_errors(exc).items()}
         return render_form("products/lot_form.html", errors=errors, values=values, **context)
     flash(_("Đã thêm lô %(code)s.", code=lot.code))
     return redirect(url_for("products_web.lot", lot_id=lot.id), 303)
@@ -227,7 +226,7 @@ def lot_status(lot_id: uuid.UUID) -> Any:
             reason=body["reason"],
         )
     except (ValidationError, DomainError) as exc:
-        return render_form("products/lot.html", errors=errors_of(exc), **_lot_context(found))
+        return render_form("products/lot.html", errors=form_errors(exc), **_lot_context(found))
     flash(_("Đã cập nhật trạng thái lô."))
     return redirect(url_for("products_web.lot", lot_id=found.id), 303)
 
@@ -256,7 +255,7 @@ def diary(lot_id: uuid.UUID) -> Any:
             try:
                 upload = accept_upload(photo, kinds=DOCUMENT_KINDS, max_bytes=upload_limit())
             except DomainError as exc:
-                errors = errors_of(exc)
+                errors = form_errors(exc)
                 errors["file"] = errors.pop("_form", []) + errors.pop("file", [])
                 return render_form("products/diary.html", errors=errors, values=values, **context)
         event = lot_ops.add_stage(session, actor=principal, lot=found, data=body)
@@ -273,7 +272,7 @@ def diary(lot_id: uuid.UUID) -> Any:
             )
             files().save(key, upload.data)
     except (ValidationError, DomainError) as exc:
-        return render_form("products/diary.html", errors=errors_of(exc), values=values, **context)
+        return render_form("products/diary.html", errors=form_errors(exc), values=values, **context)
     flash(_("Đã ghi nhật ký: %(stage)s.", stage=STAGE_LABELS[event.kind]))
     return redirect(url_for("products_web.lot", lot_id=found.id), 303)
 
@@ -289,7 +288,7 @@ def void_stage(lot_id: uuid.UUID, stage_id: uuid.UUID) -> Any:
         body = VoidIn().load(compact(form_values(("reason",))))
         lot_ops.void_stage(session, actor=user(), event=event, reason=body["reason"])
     except (ValidationError, DomainError) as exc:
-        return render_form("products/lot.html", errors=errors_of(exc), **_lot_context(found))
+        return render_form("products/lot.html", errors=form_errors(exc), **_lot_context(found))
     flash(_("Đã hủy mục nhật ký."))
     return redirect(url_for("products_web.lot", lot_id=found.id), 303)
 
@@ -348,7 +347,7 @@ def ship(lot_id: uuid.UUID) -> Any:
         body = ShipmentIn().load(data)
         shipment = shipment_ops.send(request_session(), actor=user(), data=body)
     except (ValidationError, DomainError) as exc:
-        return render_form("products/ship.html", lot=found, values=values, errors=errors_of(exc))
+        return render_form("products/ship.html", lot=found, values=values, errors=form_errors(exc))
     flash(_("Đã ghi giao hàng cho %(name)s.", name=shipment.recipient_name))
     return redirect(url_for("products_web.lot", lot_id=found.id), 303)
 
@@ -364,7 +363,7 @@ def cancel_shipment(shipment_id: uuid.UUID) -> Any:
         reason = VoidIn().load(compact(form_values(("reason",))))["reason"]
         shipment_ops.cancel(session, actor=principal, shipment=shipment, reason=reason)
     except (ValidationError, DomainError) as exc:
-        flash(" ".join(m for ms in errors_of(exc).values() for m in ms), "error")
+        flash(" ".join(m for ms in form_errors(exc).values() for m in ms), "error")
         return redirect(url_for("products_web.lot", lot_id=shipment.lot_id), 303)
     flash(_("Đã hủy lần giao hàng."))
     return redirect(url_for("products_web.lot", lot_id=shipment.lot_id), 303)
@@ -423,7 +422,9 @@ def receive(shipment_id: uuid.UUID) -> Any:
         body = ReceiveIn().load(data)
         received = shipment_ops.receive(session, actor=principal, shipment=shipment, data=body)
     except (ValidationError, DomainError) as exc:
-        return render_form("products/receive.html", values=values, errors=errors_of(exc), **context)
+        return render_form(
+            "products/receive.html", values=values, errors=form_errors(exc), **context
+        )
     flash(_("Đã nhận hàng vào lô %(code)s.", code=received.code))
     return redirect(url_for("products_web.lot", lot_id=received.id), 303)
 

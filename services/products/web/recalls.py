@@ -15,11 +15,11 @@ from services.products.domain import recalls, scope
 from services.products.models import HANDLING_METHODS, RECALL_STATUSES, Lot, Recall
 from services.products.schemas.recalls import RecallCancelIn, RecallOpenIn, RecallStepIn
 from services.products.web import blp
-from services.products.web.common import aware, compact, errors_of, form_values, paged
+from services.products.web.common import aware, compact, form_values, paged
 from shared.db import request_session, utcnow
 from shared.errors import DomainError
 from shared.pagination import count
-from shared.web import _, page, render_form, user
+from shared.web import _, form_errors, page, render_form, user
 from shared.web import message_text as msg
 
 VIEWERS = ("admin", "agency", "establishment")
@@ -100,7 +100,7 @@ def new_recall() -> Any:
         )
     except (ValidationError, DomainError) as exc:
         return render_form(
-            "products/recall_form.html", errors=errors_of(exc), values=values, **context
+            "products/recall_form.html", errors=form_errors(exc), values=values, **context
         )
     flash(_("Đã mở đợt thu hồi %(number)s.", number=recall.number))
     return redirect(url_for("products_web.recall", recall_id=recall.id), 303)
@@ -185,7 +185,7 @@ def recall_step(recall_id: uuid.UUID) -> Any:
         )
     except (ValidationError, DomainError) as exc:
         return render_form(
-            "products/recall.html", errors=errors_of(exc), values=values, **_detail(found)
+            "products/recall.html", errors=form_errors(exc), values=values, **_detail(found)
         )
     flash(_("Đã ghi nhận bước: %(step)s.", step=msg(recalls.STEP_NAMES[found.status])))
     return redirect(url_for("products_web.recall", recall_id=found.id), 303)
@@ -210,7 +210,7 @@ def recall_cancel(recall_id: uuid.UUID) -> Any:
         )
     except (ValidationError, DomainError) as exc:
         return render_form(
-            "products/recall.html", errors=errors_of(exc), values=values, **_detail(found)
+            "products/recall.html", errors=form_errors(exc), values=values, **_detail(found)
         )
     flash(_("Đã hủy đợt thu hồi %(number)s.", number=found.number))
     return redirect(url_for("products_web.recall", recall_id=found.id), 303)
