@@ -151,6 +151,7 @@ def seed_demo(session: Session, *, admin_username: str, admin_password: str) -> 
         establishment=establishment,
     )
     seed_establishments(session, units)
+    seed_requests(session, units)
     session.flush()
     return [
         DemoLogin(admin_username, admin_password, "admin", "Tỉnh Quảng Ninh"),
@@ -160,6 +161,56 @@ def seed_demo(session: Session, *, admin_username: str, admin_password: str) -> 
 
 
 DEMO_ESTABLISHMENTS = 400
+
+
+def seed_requests(session: Session, units: dict[str, Unit]) -> None:
+    """What waits in Hạ Long's inboxes (once): two applications for an account (Mẫu 03) — one
+    new, one sent back for changes — and a forgotten-password request."""
+    from services.accounts.domain import password_help
+    from services.accounts.domain import registrations as registration_ops
+    from services.accounts.models import PasswordHelpRequest, Registration
+
+    if session.scalar(select(Registration.id).limit(1)) is None:
+        applications = [
+            {
+                "name": "Hộ kinh doanh Chả mực Bà Hiền",
+                "business_registration_no": "5700200001",
+                "representative": "Nguyễn Thị Hiền",
+                "phone": "0912 301 201",
+                "address": "Số 12 Cao Xanh, TP Hạ Long",
+                "food_safety_status": "commitment",
+                "activities": ["processing"],
+                "sectors": ["fishery"],
+            },
+            {
+                "name": "Cơ sở Sá sùng Quan Lạn",
+                "business_registration_no": "5700200002",
+                "representative": "Trần Văn Lạn",
+                "phone": "0988 402 302",
+                "address": "Thôn Đông Nam, xã Quan Lạn",
+                "activities": ["pre_processing"],
+                "sectors": ["fishery"],
+            },
+        ]
+        submitted = [
+            registration_ops.submit(
+                session, actor=None, kind="grant", unit_id=units["HA-LONG"].id, data=data
+            )
+            for data in applications
+        ]
+        registration_ops.request_changes(
+            session,
+            actor=SYSTEM,
+            registration=submitted[1].registration,
+            reason="Bổ sung bản chụp giấy chứng nhận đăng ký hộ kinh doanh.",
+        )
+    if session.scalar(select(PasswordHelpRequest.id).limit(1)) is None:
+        password_help.submit(
+            session,
+            username="htx.halong",
+            contact="0203 3835 111 (chị Lan, kế toán)",
+            note="Quên mật khẩu sau khi đổi máy tính.",
+        )
 
 
 def seed_establishments(session: Session, units: dict[str, Unit]) -> int:
