@@ -44,12 +44,11 @@ from sqlalchemy import distinct, func, select
 from services.labels.api.alerts import in_scope, may_manage, with_names
 from services.labels.api.batches import _printing
 from services.labels.api.scans import _managed, _range
-from services.labels.domain import batches, codes, render, scans
+from services.labels.domain import batches, codes, oversight, render, scans
 from services.labels.domain.directory import COPY
 from services.labels.models import (
     ALERT_STATUSES,
     REPORT_STATUSES,
-    AuditEvent,
     CounterfeitAlert,
     DirectoryEstablishment,
     Job,
@@ -61,7 +60,6 @@ from services.labels.models import (
 from services.labels.schemas.batches import PRINTABLE_FIELDS, BatchIn, TemplateIn, VoidIn
 from services.labels.schemas.oversight import AlertStatusIn, ReportStatusIn, StatsQuery
 from services.labels.web import REPORT_KIND_NAMES
-from shared import audit
 from shared.auth import Principal
 from shared.db import request_session
 from shared.errors import DomainError, InvalidInput, NotFound
@@ -769,7 +767,7 @@ def alerts() -> Any:
     return render_template("labels/alerts.html", **_alerts_context())
 
 
-def _status_change(model: Any, row_id: uuid.UUID, schema: Any, action: str, note_field: str) -> Any:
+def _status_change(model: Any, row_id: uuid.UUID, schema: Any) -> Any:
     principal = user()
     session = request_session()
     row = session.scalar(select(model).where(model.id == row_id, in_scope(principal, model)))
@@ -791,21 +789,8 @@ def _status_change(model: Any, row_id: uuid.UUID, schema: Any, action: str, note
             m for k, ms in errors.items() if k != "_form" for m in ms
         ]
         return render_form("labels/alerts.html", **_alerts_context(errors))
-    before = row.status
-    row.status = body["status"]
-    setattr(row, note_field, body["note"])
-    session.flush()
-    audit.record(
-        session,
-        AuditEvent,
-        actor=principal,
-        action=f"{action}.{body['status']}",
-        entity_type=model.__tablename__.rstrip("s"),
-        entity_id=row.id,
-        establishment_id=row.establishment_id,
-        reason=body["note"],
-        data={"from": before, "to": row.status}
-        | ({"code": row.code, "reason": row.reason} if model is CounterfeitAlert else {}),
+    oversight.set_status(
+        session, actor=principal, row=row, status=body["status"], note=body["note"]
     )
     flash(_("Đã cập nhật trạng thái."))
     kept: dict[str, Any] = {k: v for k, v in request.args.items() if k in ("tab", "status", "page")}
@@ -815,12 +800,10 @@ def _status_change(model: Any, row_id: uuid.UUID, schema: Any, action: str, note
 @blp.route("/alerts/<uuid:alert_id>/status", methods=["POST"])
 @page(*AGENCY)
 def alert_status(alert_id: uuid.UUID) -> Any:
-    return _status_change(CounterfeitAlert, alert_id, AlertStatusIn(), "alert", "note")
+    return _status_change(CounterfeitAlert, alert_id, AlertStatusIn())
 
 
 @blp.route("/alerts/reports/<uuid:report_id>/status", methods=["POST"])
 @page(*AGENCY)
 def report_status(report_id: uuid.UUID) -> Any:
-    return _status_change(
-        ProblemReport, report_id, ReportStatusIn(), "problem_report", "handled_note"
-    )
+    return _status_change(ProblemReport, report_id, ReportStatusIn())

@@ -16,10 +16,10 @@ from flask import current_app
 from flask_smorest import Blueprint
 from sqlalchemy import Select, select
 
+from services.labels.domain import oversight
 from services.labels.domain.directory import COPY
-from services.labels.models import AuditEvent, CounterfeitAlert, DirectoryEstablishment
+from services.labels.models import CounterfeitAlert, DirectoryEstablishment
 from services.labels.schemas.oversight import AlertOut, AlertQuery, AlertStatusIn
-from shared import audit
 from shared.auth import Principal, authenticated
 from shared.db import request_session
 from shared.errors import Forbidden, NotFound
@@ -114,21 +114,7 @@ def set_alert_status(body: dict[str, Any], alert_id: uuid.UUID) -> CounterfeitAl
     alert = _get(principal, alert_id)
     if not may_manage(principal, alert.establishment_id):
         raise Forbidden()
-    before = alert.status
-    alert.status = body["status"]
-    if body.get("note") is not None:
-        alert.note = body["note"]
-    session = request_session()
-    session.flush()
-    audit.record(
-        session,
-        AuditEvent,
-        actor=principal,
-        action=f"alert.{body['status']}",
-        entity_type="counterfeit_alert",
-        entity_id=alert.id,
-        establishment_id=alert.establishment_id,
-        reason=body.get("note"),
-        data={"from": before, "to": alert.status, "code": alert.code, "reason": alert.reason},
+    oversight.set_status(
+        request_session(), actor=principal, row=alert, status=body["status"], note=body.get("note")
     )
     return with_names([alert])[0]

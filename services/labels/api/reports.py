@@ -14,9 +14,9 @@ from flask_smorest import Blueprint
 from sqlalchemy import select
 
 from services.labels.api.alerts import in_scope, may_manage, with_names
-from services.labels.models import AuditEvent, ProblemReport
+from services.labels.domain import oversight
+from services.labels.models import ProblemReport
 from services.labels.schemas.oversight import ReportOut, ReportQuery, ReportStatusIn
-from shared import audit
 from shared.auth import Principal, authenticated
 from shared.db import request_session
 from shared.errors import Forbidden, NotFound
@@ -81,21 +81,7 @@ def set_report_status(body: dict[str, Any], report_id: uuid.UUID) -> Any:
     report = _get(principal, report_id)
     if not may_manage(principal, report.establishment_id):
         raise Forbidden()
-    before = report.status
-    report.status = body["status"]
-    if body.get("note") is not None:
-        report.handled_note = body["note"]
-    session = request_session()
-    session.flush()
-    audit.record(
-        session,
-        AuditEvent,
-        actor=principal,
-        action=f"problem_report.{body['status']}",
-        entity_type="problem_report",
-        entity_id=report.id,
-        establishment_id=report.establishment_id,
-        reason=body.get("note"),
-        data={"from": before, "to": report.status},
+    oversight.set_status(
+        request_session(), actor=principal, row=report, status=body["status"], note=body.get("note")
     )
     return _present(principal, [report])[0]
