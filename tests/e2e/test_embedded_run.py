@@ -54,6 +54,15 @@ def test_make_run_serves_the_demo_province(tmp_path: Path) -> None:
         assert httpx.get(f"{base}/labels/api/v1/openapi.json").status_code == 200
         assert httpx.get(f"{base}/reports/api/v1/openapi.json").status_code == 200
         assert httpx.get(f"{base}/accounts/api/v1/docs").status_code == 200
+        # The pages: a browser at the root goes to the login page, with its script and styles.
+        root = httpx.get(f"{base}/", headers={"Accept": "text/html"})
+        assert root.status_code == 302
+        assert root.headers["Location"] == "/accounts/login"
+        login_page = httpx.get(f"{base}/accounts/login")
+        assert login_page.status_code == 200
+        assert "Đăng nhập" in login_page.text
+        assert httpx.get(f"{base}/accounts/static/shared/style.css").status_code == 200
+        assert httpx.get(f"{base}/reports/static/shared/vendor/htmx.min.js").status_code == 200
 
         admin = httpx.post(
             f"{base}/accounts/api/v1/auth/token", json={"username": "quantri", "password": PASSWORD}
