@@ -52,11 +52,19 @@ def cmd_seed_demo(_args: argparse.Namespace) -> None:
         )
     lots = _seed_products(settings, database)
     reports = _seed_reports(settings, database)
+    labels = _seed_labels(settings, database)
     database.dispose()
     if lots:
         print(f"Demo products: {lots} lots with their production diary and shipments.")
     if reports:
         print(f"Demo reports: {reports}.")
+    if set(labels) - {"units", "establishments"}:
+        print(
+            f"Demo labels: {labels.get('codes', 0)} QR codes, {labels.get('scans', 0)} scans, "
+            f"{labels.get('alerts', 0)} counterfeit alert, "
+            f"{labels.get('problem_reports', 0)} problem report, "
+            f"{labels.get('batches', 0)} label batch (its PDF rendered by the worker)."
+        )
     print("\nDemo logins (tài khoản trình diễn):")
     for login in logins:
         print(
@@ -101,6 +109,72 @@ def _seed_reports(settings: Any, accounts: Any) -> dict[str, int]:
             return seed_reports(session, payload)
     finally:
         reports.dispose()
+
+
+def labels_seed_payload(accounts_session: Any, products_session: Any) -> dict[str, Any]:
+    """What the labels demo seed is given: the accounts directory (as its internal API serves
+    it) and the demo cooperative's squid cake lots, read from the products database."""
+    from sqlalchemy import select
+
+    from services.accounts.domain import directory as accounts_directory
+    from services.products.models import DirectoryEstablishment, Lot, Product
+    from services.products.seed import CATALOGUE, DEMO_BRN
+
+    lots = products_session.execute(
+        select(Lot.id, Lot.product_id, Lot.code, Lot.production_date)
+        .join(Product, Product.id == Lot.product_id)
+        .join(DirectoryEstablishment, DirectoryEstablishment.id == Product.establishment_id)
+        .where(
+            DirectoryEstablishment.business_registration_no == DEMO_BRN,
+            Product.code == CATALOGUE[0]["code"],
+        )
+        .order_by(Lot.production_date, Lot.code)
+    ).all()
+    return {
+        "units": accounts_directory.units(accounts_session),
+        "establishments": accounts_directory.establishments(accounts_session, limit=1_000_000),
+        "lots": [
+            {
+                "id": str(lot.id),
+                "product_id": str(lot.product_id),
+                "code": lot.code,
+                "production_date": lot.production_date.isoformat() if lot.production_date else None,
+            }
+            for lot in lots
+        ],
+    }
+
+
+def _seed_labels(settings: Settings, accounts: Any) -> dict[str, int]:
+    """The labels service's demo data: its directory copy filled like the products
+    service's, then codes, scans, an alert, a report and a label batch. Codes and batches read
+    the products service's public cards over HTTP: at set-up no service is running, so the
+    products app answers in-process (a WSGI transport, as the embedded runner routes it). The
+    batch's print job is sent to the broker after the commit, for the worker `run` starts."""
+    import httpx
+    from werkzeug.exceptions import NotFound
+    from werkzeug.middleware.dispatcher import DispatcherMiddleware
+
+    from services.labels.seed import seed_demo as seed_labels
+    from services.products.app import create_app as create_products_app
+    from shared.db import Database, get_database
+
+    products_app = create_products_app(settings)  # also points Celery at the broker
+    products = get_database(products_app)
+    gateway = DispatcherMiddleware(NotFound(), {"/products": products_app.wsgi_app})
+    local = settings.with_(
+        products_url="http://seed.invalid/products",
+        extra={**settings.extra, "http_transport": httpx.WSGITransport(app=gateway)},
+    )
+    labels = Database(settings.database_url("labels"), service="labels")
+    try:
+        with accounts.transaction() as accounts_session, products.transaction() as session:
+            payload = labels_seed_payload(accounts_session, session)
+        with labels.transaction() as session:
+            return seed_labels(session, payload, local)
+    finally:
+        labels.dispose()
+        products.dispose()
 
 
 def cmd_create_admin(args: argparse.Namespace) -> None:
