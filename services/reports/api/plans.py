@@ -46,41 +46,20 @@ def get_plan(args: dict[str, Any], year: int) -> dict[str, Any]:
     unit_id = args["unit_id"] or scope.default_unit(session, principal)
     if unit_id is not None:
         scope.require_unit(session, principal, unit_id, settings())
-    nodes = indicators.load_tree(session)
-    tops = indicators.roots(nodes) if unit_id is None else [nodes[str(unit_id)]]
-    entries = plans.entries(session, year)
-    own: dict[str, dict[int, int]] = {}
-    for entry in entries:
-        own.setdefault(str(entry["unit_id"]), {})[entry["month"]] = entry["accounts"]
-    rows: list[dict[str, Any]] = []
-    totals: dict[str, dict[int, int]] = {}
-
-    def fold(node: indicators.Node) -> dict[int, int]:
-        months = dict(own.get(node.id, {}))
-        for child in node.children:
-            for month, value in fold(child).items():
-                months[month] = months.get(month, 0) + value
-        totals[node.id] = months
-        return months
-
-    grand: dict[int, int] = {}
-    for top in tops:
-        for month, value in fold(top).items():
-            grand[month] = grand.get(month, 0) + value
-        for node, depth in indicators.walk(top):
-            months = totals[node.id]
-            rows.append(
-                {
-                    "id": node.id,
-                    "code": node.code,
-                    "name": node.name,
-                    "parent_id": node.parent_id,
-                    "depth": depth,
-                    "leaf": not node.children,
-                    "months": {f"{m:02d}": v for m, v in sorted(months.items())},
-                    "total": sum(months.values()),
-                }
-            )
+    table, grand = plans.plan_table(session, year, unit_id)
+    rows = [
+        {
+            "id": row.node.id,
+            "code": row.node.code,
+            "name": row.node.name,
+            "parent_id": row.node.parent_id,
+            "depth": row.depth,
+            "leaf": row.leaf,
+            "months": {f"{m:02d}": v for m, v in sorted(row.months.items())},
+            "total": sum(row.months.values()),
+        }
+        for row in table
+    ]
     return {
         "year": year,
         "units": rows,

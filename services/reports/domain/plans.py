@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from services.reports.domain import indicators
 from services.reports.domain.indicators import load_tree
 from services.reports.domain.tables import UnitMatcher, cell_int, column_index, read_table
 from services.reports.models import PlanEntry
@@ -272,3 +273,46 @@ def set_entry(
     entry.updated_by = actor
     session.flush()
     return entry
+
+
+@dataclass(frozen=True)
+class PlanRow:
+    """One unit of a plan table: its planned accounts per month, a parent the sum of its
+    children (Appendix 02's subtotals, computed — never stored)."""
+
+    node: indicators.Node
+    depth: int
+    months: dict[int, int]
+
+    @property
+    def leaf(self) -> bool:
+        return not self.node.children
+
+
+def plan_table(
+    session: Session, year: int, unit_id: uuid.UUID | None
+) -> tuple[list[PlanRow], dict[int, int]]:
+    """The year's plan for a unit's sub-tree (the province for None), in tree order, and the
+    grand total per month. The API and the pages both show this."""
+    nodes = indicators.load_tree(session)
+    tops = indicators.roots(nodes) if unit_id is None else [nodes[str(unit_id)]]
+    own: dict[str, dict[int, int]] = {}
+    for entry in entries(session, year):
+        own.setdefault(str(entry["unit_id"]), {})[entry["month"]] = entry["accounts"]
+    totals: dict[str, dict[int, int]] = {}
+
+    def add_up(node: indicators.Node) -> dict[int, int]:
+        months = dict(own.get(node.id, {}))
+        for child in node.children:
+            for month, value in add_up(child).items():
+                months[month] = months.get(month, 0) + value
+        totals[node.id] = months
+        return months
+
+    grand: dict[int, int] = {}
+    rows: list[PlanRow] = []
+    for top in tops:
+        for month, value in add_up(top).items():
+            grand[month] = grand.get(month, 0) + value
+        rows += [PlanRow(node, depth, totals[node.id]) for node, depth in indicators.walk(top)]
+    return rows, grand

@@ -106,39 +106,19 @@ def targets_page() -> Any:
 def _plan_rows(year: int, unit_id: uuid.UUID | None) -> tuple[list[dict[str, Any]], dict[int, int]]:
     """The plan of a unit's sub-tree (the province for None) as the plans API reads it: every
     unit with its planned accounts per month, a parent the sum of its children."""
-    session = request_session()
-    nodes = indicators.load_tree(session)
-    tops = indicators.roots(nodes) if unit_id is None else [nodes[str(unit_id)]]
-    own: dict[str, dict[int, int]] = {}
-    for entry in plans.entries(session, year):
-        own.setdefault(str(entry["unit_id"]), {})[entry["month"]] = entry["accounts"]
-    totals: dict[str, dict[int, int]] = {}
-
-    def fold(node: indicators.Node) -> dict[int, int]:
-        months = dict(own.get(node.id, {}))
-        for child in node.children:
-            for month, value in fold(child).items():
-                months[month] = months.get(month, 0) + value
-        totals[node.id] = months
-        return months
-
-    grand: dict[int, int] = {}
-    rows: list[dict[str, Any]] = []
-    for top in tops:
-        for month, value in fold(top).items():
-            grand[month] = grand.get(month, 0) + value
-        for node, depth in indicators.walk(top):
-            rows.append(
-                {
-                    "id": node.id,
-                    "code": node.code,
-                    "name": node.name,
-                    "depth": depth,
-                    "leaf": not node.children,
-                    "plan": totals[node.id],
-                    "actual": {},
-                }
-            )
+    table, grand = plans.plan_table(request_session(), year, unit_id)
+    rows = [
+        {
+            "id": row.node.id,
+            "code": row.node.code,
+            "name": row.node.name,
+            "depth": row.depth,
+            "leaf": row.leaf,
+            "plan": row.months,
+            "actual": {},
+        }
+        for row in table
+    ]
     return rows, grand
 
 
