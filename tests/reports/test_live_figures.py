@@ -85,3 +85,28 @@ def test_a_snapshot_round_trips() -> None:
     )
     moment = utcnow()
     assert live.decode(live.encode(snapshot, moment)) == (snapshot, moment)
+
+
+def test_a_broker_outage_does_not_take_the_dashboard_down(
+    reports_app: Any, rworld: Any, store: Any
+) -> None:
+    """An old snapshot and no way to reach a worker: the page still answers from it."""
+    settings = reports_app.config["SETTINGS"]
+    period = Period("annual", local_today().year)
+    as_of = as_of_for(period, None)
+    with reports_app.app_context():
+        live.refresh(settings, store, period, as_of)
+    old = _stored(store)
+    assert old is not None
+    old["read_at"] = (utcnow() - timedelta(seconds=settings.report_live_seconds + 1)).isoformat()
+    store.set(_key(), json.dumps(old), 600)
+
+    def broker_down() -> None:
+        raise ConnectionRefusedError("broker down")
+
+    with reports_app.app_context():
+        snapshot, read_at = live.snapshot_for(
+            settings, store, period, as_of, ask_refresh=broker_down
+        )
+    assert read_at.isoformat() == old["read_at"]
+    assert str(rworld.unit_a1.id) in snapshot.establishments

@@ -19,6 +19,7 @@ Compiled reports never use this: a compilation reads its own sources (domain/com
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable
 from dataclasses import asdict
 from datetime import date, datetime
@@ -28,6 +29,8 @@ from services.reports.domain import sources
 from services.reports.domain.periods import Period
 from shared.db import utcnow
 from shared.kv import KeyValueStore
+
+log = logging.getLogger(__name__)
 
 KEEP_SECONDS = 2 * 86400
 ASK_AGAIN_SECONDS = 120
@@ -88,7 +91,10 @@ def snapshot_for(
         snapshot, read_at = decode(stored)
         age = (utcnow() - read_at).total_seconds()
         if age > settings.report_live_seconds and store.incr(f"{name}:ask", ASK_AGAIN_SECONDS) == 1:
-            ask_refresh()
+            try:
+                ask_refresh()
+            except Exception:  # a broker outage must not take the dashboards down
+                log.warning("could not ask for fresh dashboard figures", exc_info=True)
         return snapshot, read_at
     refresh(settings, store, period, as_of)
     stored = store.get_many([name])[0]
