@@ -443,6 +443,7 @@ def _error_page(status: int, message: Message | str) -> Any:
         422: _l("Dữ liệu không hợp lệ"),
         429: _l("Quá nhiều yêu cầu"),
         503: _l("Dịch vụ tạm thời gián đoạn"),
+        500: _l("Lỗi hệ thống"),
     }
     return (
         render_template(
@@ -464,13 +465,48 @@ def init_pages(blueprint: Blueprint) -> None:
             return login_redirect(refresh=True)
         if exc.commit_anyway:
             g.commit_despite_error = True
-        return _error_page(exc.status, exc.message)
+        body, status = _error_page(exc.status, exc.message)
+        return body, status, dict(exc.headers or {})
 
     @blueprint.errorhandler(ValidationError)
     def _invalid(exc: ValidationError) -> Any:
         errors = form_errors(exc)
         detail = "; ".join(f"{k}: {' '.join(v)}" for k, v in errors.items())
         return _error_page(422, detail)
+
+    @blueprint.errorhandler(Exception)
+    def _unexpected(exc: Exception) -> Any:
+        """A database or store outage is a 503 page with Retry-After; anything else is a 500
+        page (logged) — an HTML page either way, never a stack trace or a JSON body."""
+        from sqlalchemy.orm.exc import StaleDataError
+
+        from shared.errors import _is_unavailable
+
+        if isinstance(exc, HTTPException):
+            return exc
+        if isinstance(exc, StaleDataError):  # two saves raced past the version check
+            return _error_page(
+                412,
+                Message(
+                    "Dữ liệu vừa được người khác thay đổi; hãy tải lại trang và làm lại.",
+                    "Someone else has just changed this; reload the page and try again.",
+                ),
+            )
+        if _is_unavailable(exc):
+            log.warning("dependency unavailable on a page: %s", exc)
+            body, status = _error_page(
+                503,
+                Message(
+                    "Hệ thống đang tạm thời gián đoạn; vui lòng thử lại sau ít phút.",
+                    "The system is briefly unavailable; please try again in a few minutes.",
+                ),
+            )
+            return body, status, {"Retry-After": "5"}
+        log.exception("unhandled error on a page")
+        return _error_page(
+            500,
+            Message("Lỗi hệ thống; sự cố đã được ghi lại.", "Internal error; it has been logged."),
+        )
 
     for status in (400, 403, 404, 405, 409, 413, 429):
 

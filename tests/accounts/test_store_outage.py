@@ -61,3 +61,22 @@ def test_a_process_without_the_signing_key_refuses_login_with_503(
         assert app.test_client().get("/api/v1/auth/jwks.json").status_code == 200
     finally:
         get_database(app).dispose()
+
+
+def test_pages_with_the_store_down_are_a_503_page(outage_app: Any, world: Any) -> None:
+    """An officer's page and the login form while Redis is down: an HTML page saying so, with
+    Retry-After — not a JSON body, not a stack trace."""
+    client = outage_app.test_client()
+    client.set_cookie("trace_access", world.token("agency_a"))
+    page = client.get("/establishments")
+    assert page.status_code == 503
+    assert page.headers["Retry-After"]
+    assert "text/html" in page.content_type
+    assert "gián đoạn" in page.get_data(as_text=True)
+    with client.session_transaction() as session:
+        session["_csrf"] = "t"
+    login = client.post(
+        "/login", data={"_csrf": "t", "username": "canbo.a", "password": "whatever it is"}
+    )
+    assert login.status_code == 503
+    assert "text/html" in login.content_type
