@@ -260,7 +260,7 @@ def cmd_run(args: argparse.Namespace) -> None:
         for name, command in children.items()
     }
     print(
-        f"\nServing on http://127.0.0.1:{settings.port}/ "
+        f"\nServing on http://127.0.0.1:{settings.port}/ — open it in a browser and log in "
         f"(API docs: http://127.0.0.1:{settings.port}/accounts/api/v1/docs). Ctrl-C stops."
     )
     stopping = False
