@@ -39,7 +39,7 @@ from services.labels.domain.directory import COPY
 from services.labels.domain.resolve import Resolution, resolve_path, warnings_for
 from services.labels.models import REPORT_KINDS, ProblemReport
 from services.labels.schemas.public import TraceReportIn
-from shared.clock import LOCAL_TZ, local_today
+from shared.clock import local_today
 from shared.db import get_database, request_session
 from shared.errors import DomainError, TooManyRequests, flatten_field_errors
 from shared.kv import RedisStore
@@ -86,26 +86,12 @@ def init_app(app: Flask) -> None:
         app.session_interface = _LazyCookieSessions()
     app.config.setdefault("TRACE_VIEWS_PER_MINUTE", VIEWS_PER_MINUTE)
     app.extensions["labels_scans"] = scans.Recorder(app.extensions["trace_kv"], get_database(app))
-    app.jinja_env.filters["vndate"] = vndate
-    app.jinja_env.filters["vntime"] = vntime
     from shared.web import SHARED
 
     # The page is served at the root (/q/…), where the shared stylesheet's URL does not
     # reach this service: it travels inline (one request, which also suits a phone).
     _SHARED_CSS = (SHARED / "static" / "style.css").read_text(encoding="utf-8")
     app.register_blueprint(blp)
-
-
-def vndate(value: Any) -> str:
-    if isinstance(value, datetime):
-        value = value.astimezone(LOCAL_TZ).date()
-    return value.strftime("%d/%m/%Y") if isinstance(value, date) else ""
-
-
-def vntime(value: Any) -> str:
-    if isinstance(value, datetime):
-        return value.astimezone(LOCAL_TZ).strftime("%d/%m/%Y %H:%M")
-    return vndate(value)
 
 
 # --- budgets ------------------------------------------------------------------------------
