@@ -43,6 +43,7 @@ def log_in(client: Any, username: str, password: str = PASSWORD, **extra: str) -
 
 def test_login_page_is_vietnamese_with_an_english_switch(client: Any, world: Any) -> None:
     vi = client.get("/login").get_data(as_text=True)
+    assert 'autocomplete="username"' in vi  # a field's extra attributes are markup, not text
     assert "Đăng nhập" in vi
     assert "Quên mật khẩu?" in vi
     en = client.get("/login?lang=en").get_data(as_text=True)

@@ -23,4 +23,4 @@ blp = Blueprint(
 init_pages(blp)
 
 # The page modules register their routes on `blp` when imported.
-from services.products.web import catalogue, common, home, lots, recalls  # noqa: E402, F401
+from services.products.web import catalogue, common, home, lot_edit, lots, recalls  # noqa: E402, F401
