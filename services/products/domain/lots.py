@@ -242,6 +242,9 @@ def update(
     scope.require_manages(session, actor, lot.establishment_id)
     check_version(lot.version, expected_version)
     before = snapshot(lot)
+    # Everything this edit reads is read before it changes the lot: a query after the first
+    # change would flush it on its own, and the lot's version would go up twice.
+    product = lot.product
     if "code" in data:
         code = nfc(data["code"] or "")
         if not code:
@@ -259,7 +262,7 @@ def update(
             "Hạn sử dụng phải sau ngày sản xuất.",
             "The expiry date must follow the production date.",
         )
-    lot.retain_until = retain_until(lot, lot.product)
+    lot.retain_until = retain_until(lot, product)
     session.flush()
     audit.record(
         session,
