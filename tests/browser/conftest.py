@@ -152,12 +152,18 @@ def shoot(page: Any, name: str) -> Path:
     return path
 
 
+def go(page: Any, selector: str) -> None:
+    """Click what leads to another page (a link, a form's button) and wait until that page has
+    loaded — `click` alone returns once the navigation starts, before the new page is there."""
+    with page.expect_navigation(wait_until="load"):
+        page.click(selector)
+
+
 def log_in(page: Any, base: str, username: str, password: str = PASSWORD) -> None:
     page.goto(f"{base}/accounts/login")
     page.fill("#f-username", username)
     page.fill("#f-password", password)
-    page.click("form button[type=submit]")
-    page.wait_for_load_state()
+    go(page, "main form button[type=submit]")
 
 
 def no_horizontal_scroll(page: Any) -> bool:

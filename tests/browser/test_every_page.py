@@ -11,7 +11,15 @@ from typing import Any
 import pytest
 
 from shared.web import NAV
-from tests.browser.conftest import DESKTOP, PHONE, System, log_in, no_horizontal_scroll, shoot
+from tests.browser.conftest import (
+    DESKTOP,
+    PHONE,
+    System,
+    go,
+    log_in,
+    no_horizontal_scroll,
+    shoot,
+)
 from tests.conftest import TEST_DB
 
 pytestmark = [
@@ -46,7 +54,7 @@ def test_every_menu_page_at_phone_and_desktop_widths(
             assert no_horizontal_scroll(page), f"{role} {path} scrolls sideways at {viewport}"
         # The English switch keeps the person on the same page, in English.
         page.goto(system.base + paths[-1])
-        page.click("header >> text=English")
+        go(page, "header >> text=English")
         assert page.locator("html").get_attribute("lang") == "en"
         assert page.url.startswith(system.base + paths[-1])
         context.close()
@@ -58,22 +66,23 @@ def test_the_core_flows_work_without_javascript(system: System, browser: Any) ->
     log_in(page, system.base, "htx.halong")
     assert page.url.endswith("/products/")
     page.goto(system.base + "/products/lots")
-    page.locator("table a").first.click()
+    with page.expect_navigation(wait_until="load"):
+        page.locator("table a").first.click()
     lot_url = page.url
-    page.click("text=Ghi nhật ký")
+    go(page, "text=Ghi nhật ký")
     page.check("input[name=kind][value=storage]")
     page.fill("#f-place", "Kho lạnh Cái Lân")
     page.fill("#f-description", "Nhập kho không dùng JavaScript")
-    page.click("main form button[type=submit]")
+    go(page, "main form button[type=submit]")
     assert "Kho lạnh Cái Lân" in page.locator("body").inner_text()
 
     page.goto(lot_url)
-    page.click("text=Đặt tem QR")
+    go(page, "text=Đặt tem QR")
     page.fill("#f-quantity", "12")
-    page.click("button[value=preview]")  # the preview without htmx: the form comes back
+    go(page, "button[value=preview]")  # the preview without htmx: the form comes back
     assert page.locator(".preview, [data-preview], svg").count() >= 1
     assert page.input_value("#f-quantity") == "12"
-    page.click("button[value=order]")
+    go(page, "button[value=order]")
     # No htmx: the batch page refreshes itself (meta refresh) until the PDF is ready.
     page.wait_for_selector("text=Tải tệp PDF", timeout=120_000)
     with page.expect_download() as download:

@@ -22,6 +22,7 @@ from tests.browser.conftest import (
     PASSWORD,
     PHONE,
     System,
+    go,
     log_in,
     no_horizontal_scroll,
     shoot,
@@ -79,7 +80,7 @@ def test_from_an_excel_list_to_a_recalled_label(
     officer.goto(f"{base}/accounts/imports")
     officer.set_input_files("#f-file", str(workbook))
     officer.uncheck("input[name=dry_run]")
-    officer.click("main form button[type=submit]")
+    go(officer, "main form button[type=submit]")
     wait_for_text(officer, str(newcomer["name"]))  # the result table, once the worker is done
     assert "/accounts/imports/" in officer.url
     shoot(officer, "import-result")
@@ -98,16 +99,16 @@ def test_from_an_excel_list_to_a_recalled_label(
     applicant.fill("#business_registration_no", str(newcomer["business_registration_no"]))
     applicant.fill("#representative", str(newcomer["representative"]))
     applicant.fill("#phone", "0912 345 678")
-    applicant.click("main form button[type=submit]")
+    go(applicant, "main form button[type=submit]")
     wait_for_text(applicant, "Đã gửi")
     shoot(applicant, "registered")
 
     # --- the officer approves it ------------------------------------------------------------
     officer.goto(f"{base}/accounts/registrations")
-    officer.click(f"text={newcomer['name']}")
+    go(officer, f"text={newcomer['name']}")
     shoot(officer, "registration")
     officer.click("summary:has-text('Duyệt và cấp tài khoản')")
-    officer.click("details[open] form button[type=submit]")
+    go(officer, "details[open] form button[type=submit]")
     wait_for_text(officer, "Mật khẩu dùng một lần")
     username = officer.locator("dl.facts code.token").first.inner_text().strip()
     one_time = officer.locator("#one-time-password").inner_text().strip()
@@ -121,7 +122,7 @@ def test_from_an_excel_list_to_a_recalled_label(
     owner.fill("#f-current_password", one_time)
     owner.fill("#f-new_password", NEW_PASSWORD)
     owner.fill("#f-confirm_password", NEW_PASSWORD)
-    owner.click("main form button[type=submit]")
+    go(owner, "main form button[type=submit]")
     assert owner.url.endswith("/products/")
     shoot(owner, "establishment-home")
 
@@ -132,21 +133,21 @@ def test_from_an_excel_list_to_a_recalled_label(
     owner.fill("#f-gtin", "8930000000011")  # a wrong check digit first
     owner.fill("#f-origin", "Vân Đồn, Quảng Ninh")
     owner.fill("#f-packaging", "Túi hút chân không 500 g")
-    owner.click("main form button[type=submit]")
+    go(owner, "main form button[type=submit]")
     assert owner.locator("#gtin-error").count() == 1
     assert owner.input_value("#f-name") == "Mực khô Vân Đồn"  # nothing typed is lost
     owner.fill("#f-gtin", "")
-    owner.click("main form button[type=submit]")
+    go(owner, "main form button[type=submit]")
     wait_for_text(owner, "Thêm lô")
     shoot(owner, "product")
 
-    owner.click("text=Thêm lô")
+    go(owner, "text=Thêm lô")
     owner.fill("#f-code", "MK-2024-001")
     owner.fill("#f-production_date", "2024-11-20")
     owner.fill("#f-expiry_date", "2025-11-20")
     owner.fill("#f-quantity", "120")
     owner.fill("#f-unit", "kg")
-    owner.click("main form button[type=submit]")
+    go(owner, "main form button[type=submit]")
     wait_for_text(owner, "MK-2024-001")
     lot_url = owner.url
 
@@ -155,11 +156,11 @@ def test_from_an_excel_list_to_a_recalled_label(
         ("processing", "Xưởng phơi Đài Xuyên", "Phơi nắng hai ngày"),
     ):
         owner.goto(lot_url)
-        owner.click("text=Ghi nhật ký")
+        go(owner, "text=Ghi nhật ký")
         owner.check(f"input[name=kind][value={kind}]")
         owner.fill("#f-place", place)
         owner.fill("#f-description", note)
-        owner.click("main form button[type=submit]")
+        go(owner, "main form button[type=submit]")
         wait_for_text(owner, place)
     shoot(owner, "lot")
     both_widths(browser, f"{lot_url}/diary", "diary-entry", phone.storage_state())
@@ -167,10 +168,10 @@ def test_from_an_excel_list_to_a_recalled_label(
 
     # --- orders 100 labels and downloads the PDF --------------------------------------------
     owner.goto(lot_url)
-    owner.click("text=Đặt tem QR")
+    go(owner, "text=Đặt tem QR")
     owner.fill("#f-quantity", "100")
     shoot(owner, "label-order")
-    owner.click("button[value=order]")
+    go(owner, "button[value=order]")
     wait_for_text(owner, "Tải tệp PDF", timeout=120)
     shoot(owner, "label-batch")
     with owner.expect_download() as download_info:
@@ -197,10 +198,10 @@ def test_from_an_excel_list_to_a_recalled_label(
 
     # --- the establishment recalls the lot ----------------------------------------------------
     owner.goto(lot_url)
-    owner.click("text=Thu hồi lô")
+    go(owner, "text=Thu hồi lô")
     owner.fill("#f-reason", "Kết quả kiểm nghiệm vượt ngưỡng vi sinh")
     owner.check("input[name=confirm]")
-    owner.click("main form button[type=submit]")
+    go(owner, "main form button[type=submit]")
     wait_for_text(owner, "Kết quả kiểm nghiệm vượt ngưỡng vi sinh")
     shoot(owner, "recall")
 
@@ -220,7 +221,7 @@ def test_from_an_excel_list_to_a_recalled_label(
     shoot(shopper, "scan-recalled")
 
     # --- the English switch ---------------------------------------------------------------
-    shopper.click("text=English")
+    go(shopper, "text=English")
     assert shopper.locator("html").get_attribute("lang") == "en"
     english = shopper.locator("body").inner_text()
     assert "recall" in english.lower()
