@@ -12,20 +12,7 @@ from sqlalchemy import select
 
 from services.accounts.models import Account, AuditEvent
 from tests.accounts.factories import EstablishmentFactory
-
-CSRF = "csrf-test-token"
-
-
-def login(client: Any, world: Any, who: str | None) -> None:
-    client.delete_cookie("trace_access")
-    if who:
-        client.set_cookie("trace_access", world.token(who))
-    with client.session_transaction() as s:
-        s["_csrf"] = CSRF
-
-
-def html(response: Any) -> str:
-    return str(response.get_data(as_text=True))
+from tests.accounts.pages import CSRF, html, login
 
 
 def one_time_password(response: Any) -> str:

@@ -12,16 +12,7 @@ from sqlalchemy import select
 from services.accounts.domain.establishments import search_text
 from services.accounts.models import AuditEvent, Establishment, EstablishmentAssignment
 from tests.accounts.factories import EstablishmentFactory
-
-CSRF = "csrf-test-token"
-
-
-def login(client: Any, world: Any, who: str | None) -> None:
-    client.delete_cookie("trace_access")
-    if who:
-        client.set_cookie("trace_access", world.token(who))
-    with client.session_transaction() as s:
-        s["_csrf"] = CSRF
+from tests.accounts.pages import CSRF, html, login
 
 
 def index(session: Any, *establishments: Any) -> None:
@@ -29,10 +20,6 @@ def index(session: Any, *establishments: Any) -> None:
     for est in establishments:
         est.search_text = search_text(est.name, est.address, est.representative)
     session.commit()
-
-
-def html(response: Any) -> str:
-    return str(response.get_data(as_text=True))
 
 
 ROLES = [

@@ -17,20 +17,7 @@ from sqlalchemy import func, select
 from services.accounts.demo import establishment_rows, write_import_file
 from services.accounts.models import Establishment, Job
 from shared.excel import SheetSpec, write_xlsx
-
-CSRF = "csrf-test-token"
-
-
-def login(client: Any, world: Any, who: str | None) -> None:
-    client.delete_cookie("trace_access")
-    if who:
-        client.set_cookie("trace_access", world.token(who))
-    with client.session_transaction() as s:
-        s["_csrf"] = CSRF
-
-
-def html(response: Any) -> str:
-    return str(response.get_data(as_text=True))
+from tests.accounts.pages import CSRF, html, login
 
 
 def _file(tmp_path: Path, rows: list[dict[str, Any]]) -> bytes:

@@ -7,15 +7,7 @@ from typing import Any
 
 import pytest
 
-CSRF = "csrf-test-token"
-
-
-def login(client: Any, world: Any, who: str | None) -> None:
-    client.delete_cookie("trace_access")
-    if who:
-        client.set_cookie("trace_access", world.token(who))
-    with client.session_transaction() as s:
-        s["_csrf"] = CSRF
+from tests.accounts.pages import CSRF, login
 
 
 @pytest.mark.parametrize(
