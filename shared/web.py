@@ -48,6 +48,7 @@ from flask import (
     Flask,
     Response,
     abort,
+    current_app,
     g,
     redirect,
     render_template,
@@ -163,6 +164,7 @@ def init_web(app: Flask) -> None:
     app.register_blueprint(blueprint)
     app.config.setdefault("SESSION_COOKIE_HTTPONLY", True)
     app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
+    app.config["TRACE_HTMX"] = (SHARED / "static" / HTMX_PATH).is_file()  # looked at once
     directories = translation_directories(app)
     compile_catalogues(directories)
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = ";".join(str(d) for d in directories)
@@ -204,7 +206,7 @@ def init_web(app: Flask) -> None:
 
 
 def _htmx_src() -> str | None:
-    if not (SHARED / "static" / HTMX_PATH).is_file():
+    if not current_app.config["TRACE_HTMX"]:
         return None  # not fetched: every page still works without it
     return f"{request.script_root}/static/shared/{HTMX_PATH}"
 
